@@ -1,0 +1,9 @@
+"""emolens: find faces in photos, videos and camera streams and tell what each one feels."""
+
+__version__ = "0.1.0"
+
+from emolens.errors import EmolensError
+from emolens.labels import FER_CLASSES
+from emolens.pipeline import EmotionRecognizer, Face, ImageResult
+
+__all__ = ["FER_CLASSES", "EmolensError", "EmotionRecognizer", "Face", "ImageResult", "__version__"]

@@ -1,0 +1,52 @@
+"""``load_dataset``: one entry point for FER2013 folders, FER2013 CSVs and user folders, with caching."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from emolens.data import cache
+from emolens.data.dataset import FaceDataset
+from emolens.data.fer_csv import read_csv
+from emolens.data.folders import read_folder
+from emolens.errors import DataError
+from emolens.paths import default_data_path
+
+
+def load_dataset(
+    path: str | Path | None = None,
+    *,
+    size: int = 48,
+    classes: Sequence[str] | None = None,
+    seed: int = 0,
+    use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> FaceDataset:
+    """Load faces from a folder (Kaggle FER2013 layout or ``root/<class>/``) or a FER2013 CSV.
+
+    ``path`` defaults to ``$EMOLENS_DATA`` (or ``../shared/data/fer2013``). ``classes`` fixes the
+    expected class names (a folder outside them is an error). Decoded data is cached; see
+    :mod:`emolens.data.cache`.
+    """
+    source = Path(path) if path is not None else default_data_path()
+    if not source.exists():
+        raise DataError(f"{source}: no such file or folder")
+    is_csv = source.is_file()
+    if is_csv and source.suffix.lower() != ".csv":
+        raise DataError(f"{source}: expected a folder of class folders or a .csv file")
+    options = {"size": size, "seed": seed, "classes": list(classes) if classes else None, "csv": is_csv}
+    entry = None
+    if use_cache:
+        entry = cache.cache_path(source, cache.fingerprint(source, options))
+        cached = cache.load(entry, str(source)) if entry.exists() else None
+        if cached is not None:
+            return cached
+    if is_csv:
+        dataset = read_csv(source, size=size, seed=seed, progress=progress)
+        if classes is not None:
+            dataset = dataset.relabel(classes)
+    else:
+        dataset = read_folder(source, size=size, classes=classes, seed=seed, progress=progress)
+    if entry is not None:
+        cache.save(dataset, entry)
+    return dataset

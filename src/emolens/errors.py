@@ -1,0 +1,27 @@
+"""Errors a user can cause. Each message names the input at fault; the CLI prints it without a traceback."""
+
+from __future__ import annotations
+
+
+class EmolensError(Exception):
+    """Base class of every error emolens raises on purpose."""
+
+
+class DataError(EmolensError):
+    """A dataset path, file or row cannot be used."""
+
+
+class ImageReadError(EmolensError):
+    """A file is missing, empty, truncated, or not an image."""
+
+
+class VideoReadError(EmolensError):
+    """A video is missing, empty, truncated, or not a video."""
+
+
+class ModelFileError(EmolensError):
+    """A model file is missing or is not an emolens model."""
+
+
+class ConfigError(EmolensError):
+    """An argument or option has an invalid value."""

@@ -1,0 +1,56 @@
+"""Evaluate an emolens model on dataset splits with ONNX Runtime (no torch needed for ``.onnx`` files)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from emolens.data import FaceDataset, load_dataset
+from emolens.evaluation.report import EvaluationReport, write_reports
+from emolens.evaluation.tta import tta_probabilities
+from emolens.runtime.classifier import EmotionClassifier
+
+
+def evaluate_classifier(
+    classifier: EmotionClassifier, dataset: FaceDataset, splits: Sequence[str], tta: bool = False
+) -> list[EvaluationReport]:
+    """One report per split, with the model's stored temperature; ``tta`` adds the TTA accuracy."""
+    dataset = dataset.relabel(classifier.classes)
+    reports = []
+    for split in splits:
+        part = dataset.split(split)
+        labels = part.labels.astype(np.int64)
+        logits = classifier.logits(part.images)
+        tta_probs = tta_probabilities(part.images, classifier.predict_proba) if tta else None
+        reports.append(
+            EvaluationReport.from_logits(
+                split, classifier.classes, labels, logits, classifier.metadata.temperature, tta_probs
+            )
+        )
+    return reports
+
+
+def evaluate_model(
+    model: str | Path | None = None,
+    data: str | Path | None = None,
+    splits: Sequence[str] = ("val", "test"),
+    *,
+    tta: bool = False,
+    out_dir: str | Path | None = None,
+    threads: int | None = None,
+) -> list[EvaluationReport]:
+    """Evaluate a bundled model name or ``.onnx`` file on ``data`` (default FER2013); optionally write
+    ``metrics.json``, ``report.md`` and plots to ``out_dir``."""
+    classifier = EmotionClassifier(model, threads=threads)
+    dataset = load_dataset(data, size=classifier.input_size)
+    reports = evaluate_classifier(classifier, dataset, splits, tta=tta)
+    if out_dir is not None:
+        out = Path(out_dir)
+        relabelled = dataset.relabel(classifier.classes)
+        for report in reports:
+            part = relabelled.split(report.split)
+            report.save_plots(out, part.labels.astype(np.int64), classifier.logits(part.images))
+        write_reports(reports, out, f"Evaluation of {classifier.path.name} on {Path(dataset.root).name}")
+    return reports

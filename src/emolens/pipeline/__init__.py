@@ -1,0 +1,6 @@
+"""The analysis pipeline: detect -> crop -> classify, its results, drawing and input sources."""
+
+from emolens.pipeline.recognizer import EmotionRecognizer
+from emolens.pipeline.results import Face, ImageResult
+
+__all__ = ["EmotionRecognizer", "Face", "ImageResult"]

@@ -1,0 +1,215 @@
+"""``EmotionRecognizer``: the facade of emolens. Detect faces, crop them, classify them in batches.
+
+    from emolens import EmotionRecognizer
+    rec = EmotionRecognizer()            # bundled default model + default face detector
+    res = rec.analyze("group.jpg")       # path, numpy array (BGR or grey), bytes or PIL image
+    res.faces[0].emotion, res.plot(), res.save("out.jpg"), res.to_json()
+
+Constructor arguments are stored and checked; the model and detector are loaded on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emolens.detection import DEFAULT_DETECTOR, Detector, create_detector
+from emolens.detection.base import DetectionArray
+from emolens.errors import ConfigError, EmolensError, ImageReadError
+from emolens.imageio import read_image
+from emolens.pipeline.crops import DEFAULT_MARGIN, crop_faces
+from emolens.pipeline.explain import occlusion_maps
+from emolens.pipeline.results import Face, ImageResult
+from emolens.pipeline.sources import ImageInput, expand_inputs
+from emolens.runtime.classifier import Crops, EmotionClassifier
+
+
+def source_name(source: Any) -> str:
+    """How an input is named in results: its path, or its kind."""
+    if isinstance(source, (str, Path)):
+        return str(source)
+    if isinstance(source, np.ndarray):
+        return "<array>"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    return f"<{type(source).__name__}>"
+
+
+@dataclass
+class _Prepared:
+    """An image after decoding, detection and cropping, waiting for classification."""
+
+    name: str
+    image: np.ndarray | None
+    detections: DetectionArray | None
+    crops: np.ndarray | None
+    timings: dict[str, float]
+    error: str | None = None
+
+
+class EmotionRecognizer:
+    """Find faces and tell what each one feels.
+
+    Parameters
+    ----------
+    model:
+        A bundled model name (``default``) or a path to an emolens ``.onnx`` file.
+    detector:
+        A detector name (see :func:`emolens.detection.list_detectors`) or a :class:`Detector`.
+    score_threshold:
+        Minimum detector score (None: the detector's own default).
+    min_face:
+        Ignore faces whose longer side is below this many pixels.
+    max_side:
+        Detect on a copy downscaled to this longer side (crops still come from the full image).
+    margin:
+        Extra margin around the detector's box when cropping (share of its longer side).
+    threads:
+        CPU threads for the classifier and the detector (None: the libraries' defaults).
+    """
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        detector: str | Detector = DEFAULT_DETECTOR,
+        score_threshold: float | None = None,
+        min_face: int = 20,
+        max_side: int = 640,
+        margin: float = DEFAULT_MARGIN,
+        threads: int | None = None,
+    ):
+        self.model = model
+        self.detector = detector
+        self.score_threshold = score_threshold
+        self.min_face = min_face
+        self.max_side = max_side
+        self.margin = margin
+        self.threads = threads
+        if min_face < 0 or max_side < 0:
+            raise ConfigError("min_face and max_side must be >= 0")
+        if not -0.5 < margin < 2.0:
+            raise ConfigError(f"margin must be between -0.5 and 2, got {margin}")
+
+    # -- components, loaded on first use ----------------------------------------------------------
+    @functools.cached_property
+    def classifier(self) -> EmotionClassifier:
+        classifier = EmotionClassifier(self.model, threads=self.threads)
+        classifier.metadata  # noqa: B018 - open the file now so a bad model fails here
+        return classifier
+
+    @functools.cached_property
+    def face_detector(self) -> Detector:
+        if isinstance(self.detector, Detector):
+            return self.detector
+        return create_detector(
+            self.detector, score_threshold=self.score_threshold, max_side=self.max_side, threads=self.threads
+        )
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Class names of the model, in the order of its probabilities."""
+        return self.classifier.classes
+
+    # -- building blocks --------------------------------------------------------------------------
+    def classify(self, crops: Crops, calibrated: bool = True) -> np.ndarray:
+        """Probabilities (N, classes) for face crops: (N,H,W) grey or (N,H,W,3) BGR uint8."""
+        return self.classifier.predict_proba(crops, calibrated=calibrated)
+
+    def detect(self, image: np.ndarray) -> DetectionArray:
+        """Faces of a BGR image at least ``min_face`` pixels large, best first."""
+        found = self.face_detector.detect_array(image)
+        if self.min_face and len(found):
+            size = np.maximum(found.boxes[:, 2] - found.boxes[:, 0], found.boxes[:, 3] - found.boxes[:, 1])
+            keep = size >= self.min_face
+            found = DetectionArray(found.boxes[keep], found.scores[keep])
+        return found
+
+    def _prepare(self, source: Any, name: str | None = None) -> _Prepared:
+        name = name or source_name(source)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        try:
+            image = read_image(source, "bgr")
+        except EmolensError as exc:
+            return _Prepared(name, None, None, None, timings, str(exc))
+        decoded = time.perf_counter()
+        detections = self.detect(image)
+        detected = time.perf_counter()
+        crops = crop_faces(image, detections.boxes, self.classifier.input_size, self.margin)
+        cropped = time.perf_counter()
+        timings.update(
+            decode=1000 * (decoded - started), detect=1000 * (detected - decoded), crop=1000 * (cropped - detected)
+        )
+        return _Prepared(name, image, detections, crops, timings)
+
+    def _finish(self, batch: Sequence[_Prepared], explain: bool, keep_images: bool) -> list[ImageResult]:
+        """Classify the crops of several images in one call and build their results."""
+        crops = [p.crops for p in batch if p.crops is not None and len(p.crops)]
+        started = time.perf_counter()
+        probs = self.classify(np.concatenate(crops)) if crops else np.empty((0, len(self.classes)))
+        heatmaps = occlusion_maps(np.concatenate(crops), self.classify) if explain and crops else None
+        elapsed = 1000 * (time.perf_counter() - started)
+        total = sum(len(c) for c in crops)
+        results, offset = [], 0
+        for item in batch:
+            if item.error is not None or item.image is None or item.detections is None:
+                results.append(ImageResult(item.name, [], error=item.error, timings=item.timings))
+                continue
+            n = len(item.detections)
+            faces = [
+                Face(
+                    box=tuple(map(float, item.detections.boxes[k])),  # type: ignore[arg-type]
+                    score=float(item.detections.scores[k]),
+                    probs=probs[offset + k],
+                    classes=self.classes,
+                    heatmap=None if heatmaps is None else heatmaps[offset + k],
+                )
+                for k in range(n)
+            ]
+            offset += n
+            timings = {**item.timings, "classify": elapsed * n / total if total else 0.0}
+            h, w = item.image.shape[:2]
+            results.append(ImageResult(item.name, faces, w, h, item.image if keep_images else None, timings))
+        return results
+
+    # -- the main job -----------------------------------------------------------------------------
+    def analyze(self, source: Any, explain: bool = False) -> ImageResult:
+        """Analyse one picture (path, BGR/grey array, bytes or PIL image); raises on unreadable input."""
+        prepared = self._prepare(source)
+        if prepared.error is not None:
+            raise ImageReadError(prepared.error)
+        return self._finish([prepared], explain, keep_images=True)[0]
+
+    def analyze_many(
+        self, sources: Iterable[Any], explain: bool = False, keep_images: bool = False, group: int = 16
+    ) -> Iterator[ImageResult]:
+        """Analyse many pictures, classifying the faces of ``group`` images per call. Unreadable inputs
+        give results with ``error`` set; the rest carry on."""
+        pending: list[_Prepared] = []
+        for source in sources:
+            if isinstance(source, ImageInput):
+                item = (
+                    _Prepared(str(source.path), None, None, None, {}, source.error)
+                    if source.error
+                    else self._prepare(source.path)
+                )
+            else:
+                item = self._prepare(source)
+            pending.append(item)
+            if len(pending) >= group:
+                yield from self._finish(pending, explain, keep_images)
+                pending = []
+        if pending:
+            yield from self._finish(pending, explain, keep_images)
+
+    def analyze_paths(
+        self, inputs: Sequence[str | Path], explain: bool = False, keep_images: bool = False
+    ) -> Iterator[ImageResult]:
+        """:meth:`analyze_many` over files, folders (recursive) and glob patterns."""
+        return self.analyze_many(expand_inputs(inputs), explain=explain, keep_images=keep_images)

@@ -1,0 +1,147 @@
+"""Model cards: what a shipped model is, how it was trained (the exact command), on what hardware and
+for how long, and what it measures on validation (PublicTest) and test (PrivateTest), with plots.
+
+Written next to the ONNX file: ``<stem>.md`` and the figures in ``<stem>_card/``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emolens.data import load_dataset
+from emolens.evaluation.evaluate import evaluate_classifier
+from emolens.runtime.classifier import EmotionClassifier
+
+#: CLI flag of each TrainConfig field (and augmentation field) where the names differ.
+_FLAGS = {"ema_decay": "--ema", "augment.mixup": "--mixup", "augment.cutmix": "--cutmix", "augment.erase": "--erase"}
+
+
+def train_command(config: dict[str, Any]) -> str:
+    """The ``emolens train`` command line that reproduces a saved TrainConfig (non-default flags only)."""
+    from emolens.training import AugmentConfig, TrainConfig
+
+    defaults = TrainConfig()
+    parts = ["emolens", "train"]
+    for f in fields(TrainConfig):
+        if f.name in ("model_kwargs", "augment"):
+            continue
+        value, default = config.get(f.name, getattr(defaults, f.name)), getattr(defaults, f.name)
+        if value == default:
+            continue
+        flag = _FLAGS.get(f.name, "--" + f.name.replace("_", "-"))
+        if isinstance(value, bool):
+            parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
+        else:
+            parts += [flag, str(value)]
+    augment = config.get("augment", {})
+    for f in fields(AugmentConfig):
+        key = f"augment.{f.name}"
+        if key in _FLAGS and augment.get(f.name, f.default) != f.default:
+            parts += [_FLAGS[key], str(augment[f.name])]
+    return " ".join(parts)
+
+
+def _seconds(text_seconds: float) -> str:
+    minutes, seconds = divmod(round(text_seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
+
+
+def write_model_card(
+    result: Any, checkpoint: str | Path, data: str | Path | None = None, export_command: str | None = None
+) -> Path:
+    """Write ``<model>.md`` and ``<model>_card/*.png`` for an :class:`ExportResult`."""
+    model_path = Path(result.path)
+    assets = model_path.with_name(model_path.stem + "_card")
+    assets.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(checkpoint).parent
+    summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
+    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
+    if (run_dir / "curves.png").exists():
+        shutil.copy(run_dir / "curves.png", assets / "curves.png")
+    meta = result.metadata
+    classifier = EmotionClassifier(model_path)
+    dataset = load_dataset(data if data is not None else config.get("data"), size=meta.input_size).relabel(meta.classes)
+    for report in result.reports:
+        part = dataset.split(report.split)
+        report.save_plots(assets, part.labels.astype(np.int64), classifier.logits(part.images))
+    reports = {r.split: r for r in result.reports} or {
+        r.split: r for r in evaluate_classifier(classifier, dataset, ("val", "test"))
+    }
+    val, test = reports["val"], reports["test"]
+    rel = assets.name
+    export_cmd = export_command or f"emolens export {checkpoint} --out {model_path.name}" + (
+        f" --quantize {meta.precision}" if meta.precision != "fp32" else ""
+    )
+    lines = [
+        f"# Model card: `{model_path.name}`",
+        "",
+        f"A **{meta.architecture}** network ({meta.params / 1e6:.2f} M parameters, {meta.mflops:.0f} MFLOPs per face at "
+        f"{meta.input_size}x{meta.input_size}), {meta.precision} ONNX, that tells {len(meta.classes)} facial expressions "
+        f"({', '.join(meta.classes)}) from a grey face crop. Trained by emolens {meta.emolens_version} on FER2013's Training "
+        "split only; the epoch was chosen on PublicTest; PrivateTest was measured once, for this card.",
+        "",
+        "## Results",
+        "",
+        "| split | faces | accuracy | with TTA | macro-F1 | top-2 | top-3 | ECE (calibrated) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in (("PublicTest (validation)", val), ("PrivateTest (test)", test)):
+        tta = "-" if r.tta_accuracy is None else f"{100 * r.tta_accuracy:.2f} %"
+        lines.append(
+            f"| {name} | {r.count:,} | **{100 * r.accuracy:.2f} %** | {tta} | {r.macro_f1:.3f} | {100 * r.top2:.1f} % | {100 * r.top3:.1f} % | {100 * r.ece_calibrated:.2f} % |"
+        )
+    lines += [
+        "",
+        "Recall per class (PrivateTest):",
+        "",
+        "| " + " | ".join(meta.classes) + " |",
+        "|" + "---|" * len(meta.classes),
+    ]
+    lines.append("| " + " | ".join(f"{100 * v:.1f} %" for v in test.recall) + " |")
+    lines += [
+        "",
+        f"![PrivateTest confusion matrix]({rel}/test_confusion_normalized.png) ![PrivateTest reliability]({rel}/test_reliability.png)",
+        "",
+        "## Preprocessing (stored in the file's metadata)",
+        "",
+        f"- input: grey {meta.input_size}x{meta.input_size}, pixels / 255, then (x - {meta.mean}) / {meta.std}",
+        f"- a fixed Gaussian low-pass of sigma {meta.lowpass_sigma:.2f} px is part of the graph: the FER2013 Training images here "
+        "are that blurred (measured by `emolens data report`), so sharp faces are blurred the same way before the network sees them",
+        f"- calibration: softmax(logits / T) with T = {meta.temperature:.3f}, fitted on PublicTest",
+        "",
+        "## Training",
+        "",
+        "```",
+        train_command(config) if config else "(run configuration not found)",
+        export_cmd,
+        "```",
+        "",
+        f"- hardware: {summary.get('hardware', 'unknown')}, precision {summary.get('precision', '?')}"
+        + (", channels-last" if summary.get("channels_last") else ""),
+        f"- wall time: {_seconds(summary['wall_seconds'])} for {summary.get('epochs')} epochs (best epoch {summary.get('best_epoch')})"
+        if summary
+        else "- wall time: unknown",
+        f"- PyTorch {summary.get('torch', '?')}",
+        "",
+        f"![learning curves]({rel}/curves.png)" if (assets / "curves.png").exists() else "",
+        "",
+        "## Limitations",
+        "",
+        "- FER2013 faces are frontal-ish, grey, 48x48 and labelled by one annotator each; human agreement on it is about 65 %.",
+        "- The Training images available here are heavily blurred (Gaussian sigma about 3 px at 48x48), so the model only uses "
+        "coarse face shape; fine detail (wrinkles, exact eye shape) is discarded by design.",
+        "- Disgust has 436 training faces; its recall is the least reliable.",
+        "- Faces cut from real photos by a detector are framed and lit differently from FER2013; see docs/accuracy.md for the "
+        "accuracy measured on detector crops.",
+        "",
+    ]
+    card = model_path.with_suffix(".md")
+    card.write_text("\n".join(lines))
+    return card

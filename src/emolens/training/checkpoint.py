@@ -1,0 +1,48 @@
+"""Checkpoints: what a run needs to resume (``last.pt``) and what a model needs to be used (``best.pt``).
+
+A checkpoint is a dict with ``format = "emolens-checkpoint"``; ``load_model`` rebuilds the network
+from the architecture name and arguments stored in it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from emolens.errors import ModelFileError
+from emolens.models import create_model
+
+FORMAT = "emolens-checkpoint"
+
+
+def save_checkpoint(state: dict[str, Any], path: Path) -> None:
+    """Write atomically, so a crash mid-write never leaves a broken checkpoint behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"format": FORMAT, **state}, tmp)
+    tmp.replace(path)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint written by emolens, or raise :class:`ModelFileError` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for foreign files
+        raise ModelFileError(f"{path}: not a PyTorch checkpoint ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not an emolens checkpoint")
+    return state
+
+
+def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """The network of a checkpoint in eval mode, and the checkpoint's metadata."""
+    state = read_checkpoint(path)
+    meta = state["model_config"]
+    model = create_model(meta["name"], num_classes=len(state["classes"]), **meta.get("kwargs", {}))
+    model.load_state_dict(state["model"])
+    return model.eval(), state

@@ -1,0 +1,84 @@
+"""``TrainConfig``: every setting of a training run, saved as ``config.json`` in the run directory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from emolens.data.balance import BALANCE_MODES
+from emolens.errors import ConfigError
+from emolens.training.augment import AugmentConfig
+
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULES = ("onecycle", "cosine")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run. ``data=None`` means FER2013 at the default path.
+
+    ``lowpass`` is the Gaussian blur (pixels) of the model's input domain: ``auto`` measures how much
+    blurrier the train split is than the validation split (FER2013 here: about 3.25 px), or keeps the
+    domain of the ``init`` model; splits are blurred into that domain, and export puts the same
+    low-pass in front of the network so sharp faces at inference look like the training data.
+    """
+
+    run_dir: str = "runs/default"
+    model: str = "resnet-s"
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    data: str | None = None
+    init: str | None = None
+    epochs: int = 60
+    batch_size: int = 128
+    optimizer: str = "adamw"
+    lr: float = 3e-3
+    weight_decay: float = 0.05
+    schedule: str = "onecycle"
+    warmup_epochs: float = 3.0
+    label_smoothing: float = 0.1
+    balance: str = "none"
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    ema_decay: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    channels_last: bool = True
+    threads: int | None = None
+    max_train: int | None = None
+    lowpass: str | float = "auto"
+
+    def __post_init__(self) -> None:
+        checks = {
+            "optimizer": (self.optimizer, OPTIMIZERS),
+            "schedule": (self.schedule, SCHEDULES),
+            "balance": (self.balance, BALANCE_MODES),
+            "precision": (self.precision, PRECISIONS),
+        }
+        for name, (value, allowed) in checks.items():
+            if value not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ConfigError("epochs and batch size must be at least 1 and the learning rate positive")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.lowpass != "auto" and not (isinstance(self.lowpass, (int, float)) and self.lowpass >= 0):
+            raise ConfigError(f"lowpass must be 'auto' or a sigma >= 0 in pixels, got {self.lowpass!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if isinstance(values.get("augment"), dict):
+            values["augment"] = AugmentConfig(**values["augment"])
+        return cls(**values)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")

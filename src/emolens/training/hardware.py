@@ -1,0 +1,52 @@
+"""Choose the device and precision of a run and describe the hardware it ran on."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+import torch
+
+from emolens.errors import ConfigError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} requested but CUDA is not available")
+    return torch.device(name)
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether bfloat16 autocast runs natively (CPU with AVX-512 BF16/AMX, or a CUDA GPU that has it)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype (None means fp32). ``auto`` uses bf16 where supported, measured faster here."""
+    if precision == "fp32":
+        return None
+    if precision == "bf16" or bf16_supported(device):
+        if not bf16_supported(device):
+            raise ConfigError(f"bf16 requested but not supported on {device}")
+        return torch.bfloat16
+    return None
+
+
+def describe(device: torch.device) -> str:
+    """A one-line description such as ``CPU AMD EPYC (2 threads)`` or ``NVIDIA H100 (CUDA 12.8)``."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"CPU {model} ({torch.get_num_threads()} threads of {os.cpu_count()} cores)"
