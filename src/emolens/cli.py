@@ -278,6 +278,7 @@ def export(
     data: DataOption = None,
     quantize: Annotated[str, typer.Option(help="none or int8 (static, calibrated on training faces).")] = "none",
     card: Annotated[bool, typer.Option(help="Also write a model card and evaluation plots next to the file.")] = True,
+    lowpass: Annotated[float | None, typer.Option(help="Override the input low-pass sigma (px) of the checkpoint.")] = None,
     threads: ThreadsOption = None,
 ) -> None:
     """Export a checkpoint to ONNX with its metadata, calibrate it and measure it (needs the train extra)."""
@@ -285,7 +286,7 @@ def export(
     from emolens.reports.model_card import write_model_card
 
     with err_console.status("exporting, calibrating and evaluating"):
-        result = export_checkpoint(checkpoint, out, data=data, quantize=quantize, threads=threads)
+        result = export_checkpoint(checkpoint, out, data=data, quantize=quantize, threads=threads, lowpass=lowpass)
     _print_reports(result.reports)
     if card:
         path = write_model_card(result, checkpoint, data=data)
@@ -431,6 +432,19 @@ def detectors_benchmark(
     ]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     console.print(f"PR plot: {plot_pr(scores, out / 'pr.png')}")
+
+
+def _add_extension_commands() -> None:
+    """Commands that live with their concern register themselves: ``video``/``webcam``, ``serve``, ``batch``."""
+    from emolens.batch.commands import register as batch_commands
+    from emolens.pipeline.video_commands import register as video_commands
+    from emolens.service.commands import register as service_commands
+
+    for register in (video_commands, service_commands, batch_commands):
+        register(app)
+
+
+_add_extension_commands()
 
 
 def main() -> None:

@@ -117,15 +117,19 @@ def export_checkpoint(
     tta: bool = True,
     threads: int | None = None,
     training_info: dict[str, Any] | None = None,
+    lowpass: float | None = None,
 ) -> ExportResult:
-    """Export ``checkpoint`` to ``out`` and measure it; see the module docstring."""
+    """Export ``checkpoint`` to ``out`` and measure it; see the module docstring.
+
+    ``lowpass`` overrides the checkpoint's input low-pass sigma (choose it on the validation split).
+    """
     if quantize not in QUANTIZE_MODES:
         raise ConfigError(f"quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     network, state = load_model(checkpoint)
     cfg = state["model_config"]
-    sigma = float(state.get("lowpass_sigma", 0.0))
+    sigma = float(state.get("lowpass_sigma", 0.0)) if lowpass is None else float(lowpass)
     model = torch.nn.Sequential(GaussianLowPass(sigma, cfg["in_chans"]), network) if sigma > 0 else network
     dataset = load_dataset(data if data is not None else state["config"].get("data"), size=cfg["input_size"])
     dataset = dataset.relabel(state["classes"])

@@ -142,6 +142,18 @@ def resnet_s(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module
     return ResNet(num_classes, in_chans, **kw)  # type: ignore[arg-type]
 
 
+@register_model("resnet-m", "medium ResNet: strided stem, 4 stages of 2 basic blocks (48-384 wide)")
+def resnet_m(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module:
+    kw = {"widths": (48, 96, 192, 384), "depths": (2, 2, 2, 2), "stem_stride": 2, **kw}
+    return ResNet(num_classes, in_chans, **kw)  # type: ignore[arg-type]
+
+
+@register_model("resnet-l", "large ResNet: strided stem, 4 stages of 2 basic blocks (64-512 wide)")
+def resnet_l(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module:
+    kw = {"widths": (64, 128, 256, 512), "depths": (2, 2, 2, 2), "stem_stride": 2, **kw}
+    return ResNet(num_classes, in_chans, **kw)  # type: ignore[arg-type]
+
+
 @register_model("sepnet", "depthwise-separable (MobileNetV2-style) inverted residual net (32-256 wide)")
 def sepnet(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module:
     return SeparableNet(num_classes, in_chans, **kw)  # type: ignore[arg-type]

@@ -213,3 +213,11 @@ class EmotionRecognizer:
     ) -> Iterator[ImageResult]:
         """:meth:`analyze_many` over files, folders (recursive) and glob patterns."""
         return self.analyze_many(expand_inputs(inputs), explain=explain, keep_images=keep_images)
+
+    def analyze_video(self, source: Any, **options: Any) -> Any:
+        """Analyse a video file, stream URL or camera index: a :class:`~emolens.pipeline.video.VideoAnalysis`
+        that yields a ``FrameResult`` per frame (tracked faces, raw and smoothed probabilities) and has a
+        per-track ``.summary``. Options: see :func:`emolens.pipeline.video.analyze_video`."""
+        from emolens.pipeline.video import analyze_video
+
+        return analyze_video(self, source, **options)

@@ -1,0 +1,78 @@
+"""ONNX Runtime classifier throughput (faces/s) at batch 1 and batch 64 with 2 threads.
+
+Every registered architecture is exported as it would ship (the Gaussian low-pass in front, fp32 and
+static int8 calibrated on training faces; random weights do not change the speed), and every bundled
+model file is measured too. Ratios are against seed-cnn fp32 measured in the same run. The goal for
+the default model is >= 6,000 faces/s at batch 64 on 2 cores.
+
+    python benchmarks/bench_classifier.py [--models resnet-s ...] [--threads 2] [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from emolens.data import load_dataset
+from emolens.export import quantize_int8, torch_to_onnx, write_metadata
+from emolens.models import create_model, list_models
+from emolens.models.layers import GaussianLowPass
+from emolens.runtime.bundled import bundled_names, bundled_path
+from emolens.runtime.classifier import EmotionClassifier
+from emolens.runtime.metadata import ModelMetadata
+
+
+def faces_per_second(classifier: EmotionClassifier, faces: np.ndarray, batch: int, seconds: float) -> float:
+    crops = faces[:batch]
+    classifier.logits(crops)
+    started, done = time.perf_counter(), 0
+    while time.perf_counter() - started < seconds:
+        classifier.logits(crops)
+        done += len(crops)
+    return done / (time.perf_counter() - started)
+
+
+def export_architecture(name: str, folder: Path, faces: np.ndarray, threads: int) -> dict[str, Path]:
+    network = create_model(name).eval()
+    model = torch.nn.Sequential(GaussianLowPass(3.25), network)
+    meta = ModelMetadata(classes=("a", "b", "c", "d", "e", "f", "g"), input_size=48, mean=0.5, std=0.25)
+    fp32 = torch_to_onnx(model, folder / f"{name}.onnx", 48)
+    write_metadata(fp32, meta)
+    int8 = quantize_int8(fp32, folder / f"{name}-int8.onnx", faces[:512], EmotionClassifier(fp32, threads=threads))
+    write_metadata(int8, meta)
+    return {"fp32": fp32, "int8": int8}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=[n for n in list_models() if n != "resnet18"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    faces = load_dataset().split("val").images[:1024]
+    rows: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        files: list[tuple[str, Path]] = []
+        for name in args.models:
+            for precision, path in export_architecture(name, Path(tmp), faces, args.threads).items():
+                files.append((f"{name} {precision}", path))
+        files += [(f"bundled `{n}`", bundled_path(n)) for n in bundled_names()]
+        for label, path in files:
+            classifier = EmotionClassifier(path, threads=args.threads)
+            rows.append((label, faces_per_second(classifier, faces, 1, args.seconds), faces_per_second(classifier, faces, 64, args.seconds)))
+            print(f"measured {label}", flush=True)
+    baseline = next((r for r in rows if r[0] == "seed-cnn fp32"), rows[0])
+    print(f"\n# ONNX Runtime classifier, {args.threads} threads (ratios vs {baseline[0]})")
+    print("| model | batch 1 faces/s | batch 64 faces/s | batch 64 vs baseline |")
+    print("|---|---|---|---|")
+    for label, b1, b64 in rows:
+        print(f"| {label} | {b1:,.0f} | {b64:,.0f} | x{b64 / baseline[2]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

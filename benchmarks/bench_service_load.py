@@ -1,0 +1,189 @@
+"""Load test of ``emolens serve``: concurrent clients on loopback, with and without micro-batching.
+
+Each of ``--clients`` (50) clients sends ``--requests`` (20) real single-face images one after the
+other (multipart ``POST /v1/analyze``). The images are real FER2013 PublicTest faces pasted into
+320x240 JPEG photos (only faces the detector finds, so each image has exactly one face). The server
+runs in a subprocess, once per configuration (``--workers`` list x batching off/on); the clients run
+in this process with httpx. Printed per configuration: images/s, p50/p95/p99 latency, errors, faces
+found, and the mean classifier batch; then the batching gain (images/s ratio, same run).
+Goal: >= 200 single-face images/s on 2 cores with p99 < 250 ms and no errors.
+
+    python benchmarks/bench_service_load.py [--clients 50] [--requests 20] [--workers 1 2] [--size 320x240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+
+from emolens import EmotionRecognizer
+from emolens.labels import FER_CLASSES
+from emolens.paths import default_data_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import compose_photo
+
+
+@dataclass
+class Run:
+    batching: bool
+    workers: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: Counter
+    faces: int
+    mean_batch: float | None
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+    def row(self) -> str:
+        p50, p95, p99 = np.percentile(self.latencies_ms, [50, 95, 99]) if self.latencies_ms else (0, 0, 0)
+        batch = "-" if self.mean_batch is None else f"{self.mean_batch:.2f}"
+        total = len(self.latencies_ms) + self.errors.total()
+        return (
+            f"| {'on' if self.batching else 'off'} | {self.workers} | {total} | {self.errors.total()} | {self.rate:.1f} "
+            f"| {p50:.1f} | {p95:.1f} | {p99:.1f} | {self.faces / max(1, len(self.latencies_ms)):.2f} | {batch} |"
+        )
+
+
+def single_face_images(size: tuple[int, int], count: int) -> list[bytes]:
+    """JPEGs of one real FER face each (faces the detector misses are skipped)."""
+    root = default_data_path()
+    files = [f for name in FER_CLASSES for f in sorted((root / "test" / name).glob("PublicTest_*.jpg"))[:12]]
+    rec = EmotionRecognizer(threads=2)
+    images: list[bytes] = []
+    for i, file in enumerate(files):
+        face = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
+        photo, _ = compose_photo(face[None], size=size, face_px=min(size) * 5 // 8, seed=i)
+        data = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+        if len(rec.analyze(data).faces) == 1:
+            images.append(data)
+        if len(images) == count:
+            break
+    return images
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, batching: bool, workers: int) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "emolens.cli", "serve", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--max-pending", "10000", "--batching" if batching else "--no-batching",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("the server did not start in 120 s")
+
+
+async def load(url: str, images: list[bytes], clients: int, requests: int) -> tuple[float, list[float], Counter, int]:
+    """Run the clients; (seconds, latencies of successful requests in ms, errors by kind, faces found)."""
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    faces = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+
+        async def one_client(k: int) -> None:
+            nonlocal errors, faces
+            for i in range(requests):
+                data = images[(k * requests + i) % len(images)]
+                started = time.perf_counter()
+                try:
+                    response = await client.post("/v1/analyze", files={"file": ("face.jpg", data, "image/jpeg")})
+                except httpx.HTTPError as exc:
+                    errors[type(exc).__name__] += 1
+                    continue
+                if response.status_code != 200:
+                    errors[f"HTTP {response.status_code}: {response.text[:100]}"] += 1
+                    continue
+                latencies.append(1000 * (time.perf_counter() - started))
+                faces += len(response.json()["faces"])
+
+        await asyncio.gather(*(one_client(k) for k in range(clients)))  # warm-up: connections, first calls
+        latencies.clear()
+        errors.clear()
+        faces = 0
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client(k) for k in range(clients)))
+        return time.perf_counter() - started, latencies, errors, faces
+
+
+def measure(images: list[bytes], batching: bool, workers: int, clients: int, requests: int) -> Run:
+    port = free_port()
+    server = start_server(port, batching, workers)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        before = httpx.get(f"{url}/healthz").json()
+        seconds, latencies, errors, faces = asyncio.run(load(url, images, clients, requests))
+        after = httpx.get(f"{url}/healthz").json()
+    finally:
+        server.terminate()
+        server.wait(30)
+    calls = after["classifier_calls"] - before["classifier_calls"]
+    mean_batch = (after["faces_classified"] - before["faces_classified"]) / calls if calls and workers == 1 else None
+    return Run(batching, workers, seconds, latencies, errors, faces, mean_batch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=20, help="Images each client sends (after one warm-up round).")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Server processes to try.")
+    parser.add_argument("--size", default="320x240", help="Image size WxH.")
+    args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
+    images = single_face_images(size, 60)  # type: ignore[arg-type]
+    print(
+        f"# emolens serve under load: {args.clients} clients x {args.requests} single-face {args.size} JPEGs "
+        f"({len(images)} distinct), loopback, {os.cpu_count()} cores"
+    )
+    print("| batching | workers | requests | errors | images/s | p50 ms | p95 ms | p99 ms | faces/image | mean batch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    runs = {}
+    for workers in args.workers:
+        for batching in (False, True):
+            run = measure(images, batching, workers, args.clients, args.requests)
+            runs[workers, batching] = run
+            print(run.row(), flush=True)
+            for kind, count in run.errors.items():
+                print(f"  error x{count}: {kind}")
+    for workers in args.workers:
+        off, on = runs[workers, False], runs[workers, True]
+        print(f"micro-batching gain with {workers} worker(s): {on.rate / off.rate:.2f}x images/s")
+    best = max(runs.values(), key=lambda r: r.rate)
+    p99 = float(np.percentile(best.latencies_ms, 99)) if best.latencies_ms else float("nan")
+    print(
+        f"best: {best.rate:.1f} images/s (batching {'on' if best.batching else 'off'}, {best.workers} worker(s)), "
+        f"p99 {p99:.0f} ms, errors {best.errors.total()}; goal >= 200 images/s with p99 < 250 ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

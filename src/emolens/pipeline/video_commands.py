@@ -1,0 +1,209 @@
+"""CLI commands: ``emolens video`` and ``emolens webcam`` (issue 5). Heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+WINDOW = "emolens (q: quit)"
+
+EveryOption = Annotated[
+    int, typer.Option("--detect-every", "-k", help="Run the face detector on every k-th frame (tracking in between).")
+]
+SmoothingOption = Annotated[
+    float, typer.Option(help="Half-life in seconds of the per-face smoothing of probabilities (0: none).")
+]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", "-m", help="Bundled model name or .onnx file (default: the bundled model).")
+]
+DetectorOption = Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")]
+MinFaceOption = Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels.")]
+MaxSideOption = Annotated[int, typer.Option(help="Detect on a copy downscaled to this longer side.")]
+ThreadsOption = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]
+
+
+def _recognizer(model: str | None, detector: str, min_face: int, max_side: int, threads: int | None) -> Any:
+    from emolens.pipeline.recognizer import EmotionRecognizer
+
+    return EmotionRecognizer(model=model, detector=detector, min_face=min_face, max_side=max_side, threads=threads)
+
+
+def _summary_table(summary: Any) -> Any:
+    from rich.table import Table
+
+    from emolens.reports.video_report import clock
+
+    table = Table(
+        "track", "first seen", "last seen", "frames", "dominant", "time per emotion",
+        title=f"{summary.source}: {summary.frames} frames, {len(summary.tracks)} tracked face(s)", title_justify="left",
+    )  # fmt: skip
+    for t in sorted(summary.tracks, key=lambda t: (-t.frames, t.track)):
+        top = sorted(zip(t.classes, t.shares, strict=True), key=lambda kv: -kv[1])[:3]
+        shares = "  ".join(f"{c} {100 * s:.0f}%" for c, s in top if s > 0)
+        table.add_row(f"#{t.track}", clock(t.first_seen), clock(t.last_seen), str(t.frames), t.dominant_emotion, shares)
+    return table
+
+
+def gui_available() -> bool:
+    """Whether this OpenCV build can open windows (``opencv-python-headless`` cannot)."""
+    import cv2
+
+    try:
+        cv2.namedWindow("emolens-probe", cv2.WINDOW_NORMAL)
+        cv2.destroyWindow("emolens-probe")
+    except cv2.error:
+        return False
+    return True
+
+
+def _write_summary(summary: Any, json_path: Path | None, report: Path | None, console: Any) -> None:
+    from emolens.reports.video_report import write_video_report
+
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(summary.to_json() + "\n")
+        console.print(f"summary: {json_path}", highlight=False)
+    if report is not None:
+        console.print(f"report: {write_video_report(summary, report)}", highlight=False)
+
+
+def video(
+    source: Annotated[str, typer.Argument(help="A video file (mp4, avi, mov, mkv, webm...) or a stream URL.")],
+    out: Annotated[Path | None, typer.Option(help="Annotated video to write (.mp4, .mkv, .mov), audio kept.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Timeline CSV: one row per frame and face.")] = None,
+    parquet: Annotated[Path | None, typer.Option(help="The timeline as Parquet.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Per-track summary JSON.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Self-contained HTML report.")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write annotated.mp4, timeline.csv, summary.json and report.html into this folder."),
+    ] = None,
+    detect_every: EveryOption = 1,
+    smoothing: SmoothingOption = 0.5,
+    sample_fps: Annotated[
+        float | None, typer.Option(help="Analyse about this many frames per second (default: every frame).")
+    ] = None,
+    model: ModelOption = None,
+    detector: DetectorOption = "yunet",
+    min_face: MinFaceOption = 20,
+    max_side: MaxSideOption = 640,
+    threads: ThreadsOption = None,
+) -> None:
+    """Track the faces of a video and tell what each one feels over time."""
+    from emolens.cli import console, err_console, progress_bar
+    from emolens.pipeline.video import process_video
+
+    if out_dir is not None:
+        out = out or out_dir / "annotated.mp4"
+        csv = csv or out_dir / "timeline.csv"
+        json_path = json_path or out_dir / "summary.json"
+        report = report or out_dir / "report.html"
+    rec = _recognizer(model, detector, min_face, max_side, threads)
+    started = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task("frames", total=None, status="")
+
+        def progress(done: int, total: int | None) -> None:
+            speed = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, total=total, status=f"{speed:.1f} fps")
+
+        summary = process_video(
+            rec, source, video=out, csv=csv, parquet=parquet, json_path=json_path, report=report,
+            every=detect_every, smoothing=smoothing, sample_fps=sample_fps, progress=progress,
+        )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    console.print(_summary_table(summary))
+    console.print(f"{summary.frames} frames in {elapsed:.1f} s ({summary.frames / elapsed:.1f} fps)")
+    for label, path in (("annotated video", out), ("timeline", csv), ("timeline", parquet), ("summary", json_path)):
+        if path is not None:
+            console.print(f"{label}: {path}", highlight=False)
+    if report is not None:
+        console.print(f"report: {report}", highlight=False)
+    if not summary.tracks:
+        err_console.print(
+            f"[bold red]error:[/] {summary.source}: no face found in the {summary.frames} frames analysed",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+def _raise_interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def webcam(
+    source: Annotated[str, typer.Argument(help="Camera index, video file or stream URL.")] = "0",
+    headless: Annotated[bool, typer.Option(help="No window: print one JSON line per frame on stdout.")] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Session summary JSON, written on exit.")] = None,
+    report: Annotated[Path | None, typer.Option(help="HTML report of the session, written on exit.")] = None,
+    max_frames: Annotated[int, typer.Option(help="Stop after this many frames (0: until q, Ctrl-C or the end).")] = 0,
+    realtime: Annotated[
+        bool, typer.Option(help="Play files at their own speed, dropping frames when analysis is slower.")
+    ] = True,
+    detect_every: EveryOption = 1,
+    smoothing: SmoothingOption = 0.5,
+    model: ModelOption = None,
+    detector: DetectorOption = "yunet",
+    min_face: MinFaceOption = 20,
+    max_side: MaxSideOption = 640,
+    threads: ThreadsOption = None,
+) -> None:
+    """Live analysis of a camera, a video file or a stream: a window with boxes, labels, probability bars
+    and FPS (q quits), or JSON lines with --headless. The session summary is written on exit."""
+    import cv2
+
+    from emolens.cli import err_console
+    from emolens.errors import ConfigError
+
+    if not headless and not gui_available():
+        raise ConfigError(
+            "this OpenCV build has no GUI (emolens installs opencv-python-headless), so no window can be opened; "
+            "use --headless to get JSON lines, or run in an environment with a GUI build of OpenCV (opencv-python)"
+        )
+    rec = _recognizer(model, detector, min_face, max_side, threads)
+    analysis = rec.analyze_video(
+        int(source) if source.isdigit() else source, every=detect_every, smoothing=smoothing,
+        realtime=realtime, keep_images=not headless,
+    )  # fmt: skip
+    previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
+    period, last = 0.0, time.perf_counter()
+    try:
+        for n, result in enumerate(analysis, 1):
+            now = time.perf_counter()
+            period = now - last if n == 1 else 0.9 * period + 0.1 * (now - last)  # smoothed seconds per frame
+            fps, last = 1 / max(period, 1e-6), now
+            if headless:
+                print(json.dumps({**result.to_dict(), "fps": round(fps, 1)}), flush=True)
+            else:
+                cv2.imshow(WINDOW, result.plot(banner=f"{fps:.1f} FPS   q: quit"))
+                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                    break
+            if max_frames and n >= max_frames:
+                break
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]: writing the session summary")
+    except BrokenPipeError:  # the reader of the JSON lines went away (`| head`): stop like q
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+        analysis.close()
+        if not headless:
+            cv2.destroyAllWindows()
+    summary = analysis.summary
+    err_console.print(_summary_table(summary))
+    _write_summary(summary, json_path, report, err_console)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``emolens`` app."""
+    from emolens.cli import friendly
+
+    app.command("video")(friendly(video))
+    app.command("webcam")(friendly(webcam))

@@ -1,0 +1,67 @@
+"""The command line on real faces: output, exit codes, and clean errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from typer.testing import CliRunner
+
+from emolens.cli import app
+
+runner = CliRunner()
+
+
+def test_analyze_prints_json_and_writes_annotated_images(compose, sharp_faces, tmp_path: Path) -> None:
+    photo, boxes = compose(sharp_faces[0][:3], size=(900, 600), face_px=160, seed=7)
+    cv2.imwrite(str(tmp_path / "group.jpg"), photo)
+    (tmp_path / "broken.jpg").write_text("nope")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(tmp_path / "*.jpg"), "--json", "--out", str(out), "--top-k", "2"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    by_name = {Path(r["source"]).name: r for r in payload}
+    assert len(by_name["group.jpg"]["faces"]) == len(boxes)
+    assert len(by_name["group.jpg"]["faces"][0]["top"]) == 2
+    assert "not an image" in by_name["broken.jpg"]["error"]
+    assert cv2.imread(by_name["group.jpg"]["annotated"]).shape == photo.shape
+    assert json.loads((out / "results.json").read_text()) == payload
+
+
+def test_analyze_table_and_jsonl(compose, sharp_faces, tmp_path: Path) -> None:
+    photo, _ = compose(sharp_faces[0][:1], size=(640, 480), face_px=180, seed=1)
+    cv2.imwrite(str(tmp_path / "one.png"), photo)
+    table = runner.invoke(app, ["analyze", str(tmp_path / "one.png")])
+    assert table.exit_code == 0 and "1 face(s)" in table.stdout and "1 of 1 image(s) analysed" in table.stdout
+    lines = runner.invoke(app, ["analyze", str(tmp_path), "--jsonl"]).stdout.strip().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["faces"][0]["emotion"]
+
+
+def test_nothing_analysable_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"")
+    result = runner.invoke(app, ["analyze", str(tmp_path / "a.jpg"), str(tmp_path / "missing.png")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "a.jpg: empty file" in result.output and "missing.png: no such file" in result.output
+
+
+def test_user_errors_are_one_line(tmp_path: Path) -> None:
+    bad_model = tmp_path / "m.onnx"
+    bad_model.write_text("x")
+    for args in (["analyze", "x.jpg", "--model", str(bad_model)], ["data", "info", str(tmp_path / "none")], ["analyze", "x.jpg", "--detector", "nope"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output.startswith("error:") and "Traceback" not in result.output
+
+
+def test_data_info_and_evaluate_on_real_faces(fer_subset: Path, tmp_path: Path) -> None:
+    info = runner.invoke(app, ["data", "info", str(fer_subset)])
+    assert info.exit_code == 0 and "happy" in info.stdout
+    report = runner.invoke(app, ["evaluate", "--data", str(fer_subset), "--split", "val", "--out", str(tmp_path / "eval")])
+    assert report.exit_code == 0, report.output
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["val"]["count"] == sum(len(list((fer_subset / "test" / c).glob("PublicTest_*"))) for c in metrics["val"]["classes"])
+    assert 0.0 <= metrics["val"]["accuracy"] <= 1.0 and (tmp_path / "eval" / "val_confusion_normalized.png").exists()
+    assert np.array(metrics["val"]["confusion"]).sum() == metrics["val"]["count"]

@@ -1,0 +1,65 @@
+"""Duplicate finder on planted duplicates and the data report on real FER2013 faces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emolens.data import read_folder
+from emolens.data.dataset import FaceDataset
+from emolens.data.duplicates import find_duplicates
+from emolens.data.quality import estimate_blur, gaussian_blur
+from emolens.data.report import build_report
+
+
+def test_planted_duplicates_are_found_and_distinct_faces_are_not(sharp_faces: tuple[np.ndarray, np.ndarray]) -> None:
+    faces = sharp_faces[0][:60]
+    distinct = find_duplicates(faces)
+    planted = np.concatenate(
+        [
+            faces,
+            faces[0:1],  # exact copy of 0 -> index 60
+            gaussian_blur(faces[1:2], 3.0),  # blurred copy of 1 -> 61
+            np.clip(faces[2:3].astype(int) + 12, 0, 255).astype(np.uint8),  # brighter copy of 2 -> 62
+            cv2.imdecode(cv2.imencode(".jpg", faces[3], [cv2.IMWRITE_JPEG_QUALITY, 50])[1], 0)[None],  # JPEG copy -> 63
+        ]
+    )
+    pairs = {(p.first, p.second): p for p in find_duplicates(planted)}
+    known = {(q.first, q.second) for q in distinct}
+    found = {k for k in pairs if k not in known}
+    assert found == {(0, 60), (1, 61), (2, 62), (3, 63)}
+    assert pairs[(0, 60)].exact and not pairs[(1, 61)].exact
+
+
+def test_blur_estimate_recovers_a_known_blur(sharp_faces: tuple[np.ndarray, np.ndarray]) -> None:
+    faces = sharp_faces[0]
+    estimate = estimate_blur(gaussian_blur(faces, 2.5), faces)
+    assert abs(estimate.sigma - 2.5) <= 0.5 and estimate.blurred
+    assert not estimate_blur(faces[::2], faces[1::2]).blurred
+
+
+def test_report_on_real_faces_finds_blank_images_duplicates_and_the_blurred_split(fer_subset: Path, tmp_path: Path) -> None:
+    data = read_folder(fer_subset)
+    blank = np.full((1, 48, 48), 128, np.uint8)
+    test_face = int(np.flatnonzero(data.splits == 2)[0])
+    copy = data.images[test_face : test_face + 1]
+    planted = FaceDataset(
+        np.concatenate([data.images, blank, copy]),
+        np.concatenate([data.labels, [0, data.labels[test_face]]]).astype(np.int16),
+        np.concatenate([data.splits, [0, 0]]).astype(np.int8),
+        data.classes,
+        np.concatenate([data.sources, ["blank.png", "copy.png"]]),
+        data.root,
+    )
+    report = build_report(planted, tmp_path)
+    assert "blank.png" in report.blank
+    assert report.duplicate_counts.get("exact across train-test", 0) >= 1
+    assert report.blur["train"]["blurred"] and 2.5 <= report.blur["train"]["sigma"] <= 4.0
+    for name in ("report.md", "summary.json", "class_balance.png", "samples_happy.png", "duplicates.png", "blank.png", "sharpness.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["counts"]["val"]["happy"] == data.class_counts()["val"]["happy"]
+    assert "much blurrier" in (tmp_path / "report.md").read_text()

@@ -1,0 +1,140 @@
+"""Training on real FER2013 faces: learning, repeatable resume, transfer learning, ONNX export."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from rich.console import Console
+
+from emolens.data import load_dataset
+from emolens.errors import ModelFileError
+from emolens.export import export_checkpoint
+from emolens.models.layers import GaussianLowPass
+from emolens.runtime.classifier import EmotionClassifier
+from emolens.training import TrainConfig, Trainer, load_model, train
+from emolens.training.init import head_keys, load_with_head
+
+QUIET = Console(file=open("/dev/null", "w"))  # noqa: PTH123, SIM115
+
+
+@pytest.fixture(scope="session")
+def fer_full(fer_root: Path):
+    return load_dataset(fer_root)
+
+
+@pytest.fixture(scope="session")
+def trained(fer_full, tmp_path_factory: pytest.TempPathFactory):
+    """A resnet-s trained for 6 epochs on 4,000 Training faces, validated on all of PublicTest."""
+    run = tmp_path_factory.mktemp("run")
+    config = TrainConfig(run_dir=str(run), model="resnet-s", epochs=6, max_train=4000, batch_size=64, seed=1, lr=3e-3, warmup_epochs=1)
+    return train(config, dataset=fer_full, console=QUIET)
+
+
+def test_short_training_beats_chance_on_held_out_faces(trained, fer_full) -> None:
+    val = fer_full.split("val")
+    majority = np.bincount(val.labels).max() / len(val)
+    assert trained.best_val_acc > majority + 0.04, (trained.best_val_acc, majority)
+    run = trained.run_dir
+    for name in ("config.json", "metrics.json", "metrics.csv", "curves.png", "best.pt", "last.pt", "summary.json"):
+        assert (run / name).exists(), name
+    assert [h["epoch"] for h in trained.history] == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_after_a_crash_gives_the_same_weights(fer_full, tmp_path: Path) -> None:
+    config = TrainConfig(run_dir=str(tmp_path / "a"), model="seed-cnn", epochs=2, max_train=300, seed=3)
+    straight = train(config, dataset=fer_full, console=QUIET)
+
+    crashed = TrainConfig(run_dir=str(tmp_path / "b"), model="seed-cnn", epochs=2, max_train=300, seed=3)
+    trainer = Trainer(crashed, console=QUIET)
+    original = trainer._train_epoch
+    calls = {"n": 0}
+
+    def crash_on_second_epoch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    trainer._train_epoch = crash_on_second_epoch  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(fer_full)
+    resumed = Trainer(crashed, console=QUIET).fit(fer_full, resume=True)
+    assert [h["epoch"] for h in resumed.history] == [1, 2]
+    a, _ = load_model(straight.run_dir / "last.pt")
+    b, _ = load_model(resumed.run_dir / "last.pt")
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
+    assert resumed.history[-1]["val_acc"] == straight.history[-1]["val_acc"]
+
+
+def test_transfer_learning_rebuilds_the_head_and_keeps_shared_classes(trained, fer_subset: Path, tmp_path: Path) -> None:
+    model, state = load_model(trained.best_checkpoint)
+    classes = ("happy", "sad", "thumbs")
+    from emolens.models import create_model
+
+    new = create_model("resnet-s", num_classes=3)
+    load_with_head(new, state, classes, QUIET)
+    weight_key = head_keys(new)[0]
+    old = state["model"][weight_key]
+    assert torch.equal(new.state_dict()[weight_key][0], old[state["classes"].index("happy")])
+    assert torch.equal(new.state_dict()[weight_key][1], old[state["classes"].index("sad")])
+
+    folder = tmp_path / "mine"
+    for name, source in (("happy", "happy"), ("sad", "sad"), ("thumbs", "surprise")):
+        shutil.copytree(fer_subset / "test" / source, folder / name)
+    config = TrainConfig(run_dir=str(tmp_path / "ft"), init=str(trained.best_checkpoint), data=str(folder), epochs=1, batch_size=16)
+    result = train(config, console=QUIET)
+    tuned, tuned_state = load_model(result.best_checkpoint)
+    assert tuned_state["classes"] == list(classes)
+    assert tuned_state["lowpass_sigma"] == state["lowpass_sigma"]
+
+
+def test_onnx_matches_pytorch_on_real_faces_and_carries_its_metadata(trained, fer_full, tmp_path: Path) -> None:
+    result = export_checkpoint(trained.best_checkpoint, tmp_path / "m.onnx", data=fer_full.root, tta=False)
+    meta = result.metadata
+    assert meta.classes == fer_full.classes and meta.input_size == 48 and meta.precision == "fp32"
+    assert meta.lowpass_sigma > 2.0 and 0.3 < meta.temperature < 5
+    assert set(meta.metrics) == {"val", "test"}
+    faces = fer_full.split("test").images[:64]
+    network, state = load_model(trained.best_checkpoint)
+    with torch.no_grad():
+        x = (torch.from_numpy(faces).float().div(255).unsqueeze(1) - meta.mean) / meta.std
+        expected = network(GaussianLowPass(state["lowpass_sigma"])(x)).numpy()
+    got = EmotionClassifier(result.path).logits(faces)
+    assert np.abs(got - expected).max() < 1e-3
+    assert meta.metrics["val"]["accuracy"] == pytest.approx(result.reports[0].accuracy)
+
+
+def test_int8_export_agrees_with_fp32(trained, fer_full, tmp_path: Path) -> None:
+    fp32 = export_checkpoint(trained.best_checkpoint, tmp_path / "f.onnx", data=fer_full.root, tta=False)
+    int8 = export_checkpoint(trained.best_checkpoint, tmp_path / "q.onnx", data=fer_full.root, quantize="int8", calibration_size=256, tta=False)
+    faces = fer_full.split("val").images[:500]
+    agree = (EmotionClassifier(fp32.path).logits(faces).argmax(1) == EmotionClassifier(int8.path).logits(faces).argmax(1)).mean()
+    assert agree > 0.9
+    assert int8.metadata.precision == "int8"
+    assert int8.path.stat().st_size < fp32.path.stat().st_size
+
+
+def test_wrong_model_files_are_clear_errors(tmp_path: Path) -> None:
+    text = tmp_path / "notes.onnx"
+    text.write_text("not a model")
+    with pytest.raises(ModelFileError, match="notes.onnx: not a loadable ONNX model"):
+        EmotionClassifier(text).metadata  # noqa: B018
+    foreign = tmp_path / "foreign.onnx"
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )  # fmt: skip
+    onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 18)]), foreign)
+    with pytest.raises(ModelFileError, match="not an emolens model"):
+        EmotionClassifier(foreign).metadata  # noqa: B018
+    with pytest.raises(ModelFileError, match="no such model file"):
+        EmotionClassifier(tmp_path / "missing.onnx").metadata  # noqa: B018
+    with pytest.raises(ModelFileError, match="not an emolens checkpoint|not a PyTorch checkpoint"):
+        load_model(text)
