@@ -333,7 +333,7 @@ def analyze(
     detector: Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")] = "yunet",
     threshold: Annotated[float | None, typer.Option(help="Minimum detector score [default: the detector's].")] = None,
     min_face: Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels.")] = 20,
-    max_side: Annotated[int, typer.Option(help="Detect on a copy downscaled to this longer side.")] = 640,
+    max_side: Annotated[int, typer.Option(help="Detect on a copy downscaled to this longer side.")] = 1280,
     explain: Annotated[
         bool, typer.Option(help="Add occlusion-sensitivity heat maps (which regions moved the prediction).")
     ] = False,
@@ -346,6 +346,7 @@ def analyze(
     rec = EmotionRecognizer(
         model=model, detector=detector, score_threshold=threshold, min_face=min_face, max_side=max_side, threads=threads
     )
+    rec.classifier, rec.face_detector  # noqa: B018 - load now: a bad model or detector fails before any input
     inputs = list(expand_inputs(paths))
     results, used = [], set[Path]()
     quiet = as_json or jsonl

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emolens.detection import DEFAULT_DETECTOR, Detector, create_detector
-from emolens.detection.base import DetectionArray
+from emolens.detection.base import DetectionArray, detector_class
 from emolens.errors import ConfigError, EmolensError, ImageReadError
 from emolens.imageio import read_image
 from emolens.pipeline.crops import DEFAULT_MARGIN, crop_faces
@@ -67,7 +67,8 @@ class EmotionRecognizer:
     min_face:
         Ignore faces whose longer side is below this many pixels.
     max_side:
-        Detect on a copy downscaled to this longer side (crops still come from the full image).
+        Detect on a copy downscaled to this longer side (crops still come from the full image). 1280 keeps
+        150-px faces of a 1080p photo findable (at 640, a third of them were missed in our tests).
     margin:
         Extra margin around the detector's box when cropping (share of its longer side).
     threads:
@@ -80,7 +81,7 @@ class EmotionRecognizer:
         detector: str | Detector = DEFAULT_DETECTOR,
         score_threshold: float | None = None,
         min_face: int = 20,
-        max_side: int = 640,
+        max_side: int = 1280,
         margin: float = DEFAULT_MARGIN,
         threads: int | None = None,
     ):
@@ -93,6 +94,8 @@ class EmotionRecognizer:
         self.threads = threads
         if min_face < 0 or max_side < 0:
             raise ConfigError("min_face and max_side must be >= 0")
+        if isinstance(detector, str):
+            detector_class(detector)
         if not -0.5 < margin < 2.0:
             raise ConfigError(f"margin must be between -0.5 and 2, got {margin}")
 

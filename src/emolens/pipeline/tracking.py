@@ -1,0 +1,147 @@
+"""Follow faces from frame to frame with stable IDs: a SORT/ByteTrack-style tracker.
+
+Each track has an OpenCV Kalman filter over the box centre and size with their velocities (in pixels
+per second, so frames may be skipped or dropped). Detections are assigned to the tracks' predicted
+boxes by IoU with the Jonker-Volgenant solver of ``lap``; a track survives ``max_age`` seconds
+without a matching detection (short occlusions, missed detections) and keeps its ID when the face
+comes back near its predicted place. Between detection frames (detection every k-th frame), boxes
+are the Kalman predictions.
+
+No ready-made tracker fits the dependencies: ``supervision``/``trackers`` pull ``opencv-python`` (it
+clashes with the headless build), ``boxmot`` needs torch and ``norfair`` requires ``numpy<2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import lap
+import numpy as np
+
+from emolens.detection.benchmark import iou
+from emolens.errors import ConfigError
+
+#: Noise of the Kalman filter relative to the face height: measurement, position and velocity (per second).
+_MEASURE_NOISE, _POSITION_NOISE, _VELOCITY_NOISE = 0.05, 0.05, 0.3
+
+
+def _to_state(box: np.ndarray) -> np.ndarray:
+    """(x1, y1, x2, y2) -> column (cx, cy, w, h)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return np.array([[(x1 + x2) / 2], [(y1 + y2) / 2], [x2 - x1], [y2 - y1]], np.float32)
+
+
+def _to_box(state: np.ndarray) -> np.ndarray:
+    cx, cy, w, h = (float(v) for v in state[:4, 0])
+    w, h = max(w, 1.0), max(h, 1.0)
+    return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], np.float32)
+
+
+@dataclass(eq=False)
+class Track:
+    """One followed face. ``box`` is the detection when ``detected`` is True, else the Kalman prediction;
+    ``misses`` counts detection rounds in a row without a match; ``score`` is the last detector score."""
+
+    id: int
+    box: np.ndarray
+    score: float
+    time: float
+    last_detected: float
+    hits: int = 1
+    misses: int = 0
+    detected: bool = True
+    kalman: cv2.KalmanFilter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        kf = cv2.KalmanFilter(8, 4, 0, cv2.CV_32F)
+        kf.measurementMatrix = np.eye(4, 8, dtype=np.float32)
+        h = float(self.box[3] - self.box[1])
+        kf.statePost = np.vstack([_to_state(self.box), np.zeros((4, 1), np.float32)])
+        kf.errorCovPost = np.diag([(2 * _POSITION_NOISE * h) ** 2] * 4 + [(4 * _VELOCITY_NOISE * h) ** 2] * 4).astype(
+            np.float32
+        )
+        self.kalman = kf
+
+    def predict(self, time: float) -> np.ndarray:
+        """Move the filter to ``time`` and return the predicted box."""
+        dt = max(time - self.time, 0.0)
+        if dt > 0:
+            kf = self.kalman
+            h = max(float(kf.statePost[3, 0]), 1.0)
+            transition = np.eye(8, dtype=np.float32)
+            transition[:4, 4:] = dt * np.eye(4, dtype=np.float32)
+            kf.transitionMatrix = transition
+            # noise grows with the elapsed time, in units of a 30 fps frame
+            kf.processNoiseCov = np.diag([(_POSITION_NOISE * h) ** 2] * 4 + [(_VELOCITY_NOISE * h) ** 2] * 4).astype(
+                np.float32
+            ) * min(30 * dt, 30.0)
+            kf.predict()
+            kf.statePost = kf.statePre.copy()
+            kf.errorCovPost = kf.errorCovPre.copy()
+            self.time = time
+        return _to_box(self.kalman.statePost)
+
+    def correct(self, box: np.ndarray, score: float, time: float) -> None:
+        """Feed a matched detection."""
+        h = float(box[3] - box[1])
+        self.kalman.measurementNoiseCov = np.eye(4, dtype=np.float32) * (_MEASURE_NOISE * h) ** 2
+        self.kalman.correct(_to_state(box))
+        self.box, self.score, self.last_detected = box.astype(np.float32), score, time
+        self.hits, self.misses, self.detected = self.hits + 1, 0, True
+
+
+class FaceTracker:
+    """Assign IDs to faces over time.
+
+    ``min_iou`` is the least overlap between a track's predicted box and a detection to match them;
+    ``max_age`` is how many seconds a track is kept without a matching detection. Call :meth:`update`
+    on frames with detections and :meth:`predict` on frames without; both return the tracks visible in
+    the frame (matched at their last detection round), sorted by ID. :attr:`removed` lists the IDs the
+    last call dropped.
+    """
+
+    def __init__(self, min_iou: float = 0.3, max_age: float = 1.0):
+        self.min_iou = min_iou
+        self.max_age = max_age
+        if not 0.0 < min_iou <= 1.0:
+            raise ConfigError(f"min_iou must be in (0, 1], got {min_iou}")
+        if max_age < 0:
+            raise ConfigError(f"max_age must be >= 0 seconds, got {max_age}")
+        self.tracks: list[Track] = []
+        self.removed: list[int] = []
+        self._next_id = 1
+
+    def _visible(self) -> list[Track]:
+        return sorted((t for t in self.tracks if t.misses == 0), key=lambda t: t.id)
+
+    def predict(self, time: float) -> list[Track]:
+        """Advance every track to ``time`` without detections (between detection frames)."""
+        self.removed = []
+        for track in self.tracks:
+            track.box, track.detected = track.predict(time), False
+        return self._visible()
+
+    def update(self, boxes: np.ndarray, scores: np.ndarray, time: float) -> list[Track]:
+        """Match the detections (N, 4) x1y1x2y2 with scores (N,) of the frame at ``time``."""
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        predicted = np.array([t.predict(time) for t in self.tracks], np.float32).reshape(-1, 4)
+        matched_tracks, matched_boxes = set(), set()
+        if len(predicted) and len(boxes):
+            cost = 1.0 - np.stack([iou(p, boxes) for p in predicted])
+            _, rows, _ = lap.lapjv(cost.astype(np.float64), extend_cost=True, cost_limit=1.0 - self.min_iou + 1e-9)
+            for t, d in enumerate(rows):
+                if d >= 0:
+                    self.tracks[t].correct(boxes[d], float(scores[d]), time)
+                    matched_tracks.add(t)
+                    matched_boxes.add(int(d))
+        for t, track in enumerate(self.tracks):
+            if t not in matched_tracks:
+                track.box, track.detected, track.misses = predicted[t], False, track.misses + 1
+        self.removed = [t.id for t in self.tracks if t.misses and time - t.last_detected > self.max_age]
+        self.tracks = [t for t in self.tracks if t.id not in self.removed]
+        for d in range(len(boxes)):
+            if d not in matched_boxes:
+                self.tracks.append(Track(self._next_id, boxes[d].copy(), float(scores[d]), time, time))
+                self._next_id += 1
+        return self._visible()

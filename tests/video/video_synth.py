@@ -1,0 +1,111 @@
+"""Synthetic videos made of real FER2013 faces moving over a background, with the true boxes of every
+face in every frame (for tests and benchmarks). Written with PyAV; optionally with a sine-wave audio
+track and an occluder that hides one face for a while; and reading a timeline CSV back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+
+@dataclass
+class SyntheticVideo:
+    """The file, and per frame the planted boxes (frames, faces, 4) and whether each face is visible."""
+
+    path: Path
+    boxes: np.ndarray
+    visible: np.ndarray
+    fps: float
+
+
+def background(size: tuple[int, int]) -> np.ndarray:
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.stack([(60 + 80 * xx / w), (90 + 60 * yy / h), (120 + 40 * (xx + yy) / (w + h))], axis=-1).astype(
+        np.uint8
+    )
+
+
+def paths(count: int, size: tuple[int, int], face_px: int, frames: int, fps: float) -> np.ndarray:
+    """Boxes (frames, count, 4): each face drifts inside its own cell of a grid (no overlaps)."""
+    w, h = size
+    cols = int(np.ceil(np.sqrt(count * w / h)))
+    rows = int(np.ceil(count / cols))
+    cell_w, cell_h = w / cols, h / rows
+    t = np.arange(frames) / fps
+    boxes = np.zeros((frames, count, 4), np.float32)
+    for k in range(count):
+        r, c = divmod(k, cols)
+        room_x, room_y = max(cell_w - face_px, 0) / 2, max(cell_h - face_px, 0) / 2
+        cx = c * cell_w + cell_w / 2 + room_x * np.sin(2 * np.pi * t / 2.5 + k)
+        cy = r * cell_h + cell_h / 2 + room_y * np.sin(2 * np.pi * t / 3.5 + 2 * k)
+        boxes[:, k] = np.stack([cx - face_px / 2, cy - face_px / 2, cx + face_px / 2, cy + face_px / 2], axis=1)
+    return np.round(boxes)
+
+
+def make_video(
+    path: str | Path,
+    faces: np.ndarray,
+    *,
+    size: tuple[int, int] = (480, 360),
+    face_px: int = 128,
+    seconds: float = 3.0,
+    fps: float = 25.0,
+    audio: bool = False,
+    hide: tuple[int, float, float] | None = None,
+    faststart: bool = False,
+) -> SyntheticVideo:
+    """Write (N, 48, 48) grey ``faces`` moving over a background as H.264. ``hide=(face, start, end)``
+    covers one face with a grey block between two times (seconds); ``audio`` adds a 440 Hz AAC track;
+    ``faststart`` puts the MP4 index first (so a truncated copy can still be decoded)."""
+    path = Path(path)
+    frames = round(seconds * fps)
+    boxes = paths(len(faces), size, face_px, frames, fps) if len(faces) else np.zeros((frames, 0, 4), np.float32)
+    visible = np.ones(boxes.shape[:2], bool)
+    big = [
+        cv2.cvtColor(cv2.resize(f, (face_px, face_px), interpolation=cv2.INTER_CUBIC), cv2.COLOR_GRAY2BGR)
+        for f in faces
+    ]
+    base = background(size)
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as out:
+        stream = out.add_stream("libx264", rate=round(fps))
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "18"}
+        sound = out.add_stream("aac", rate=16000, layout="mono") if audio else None
+        samples_done = 0
+        for i in range(frames):
+            canvas = base.copy()
+            for k, face in enumerate(big):
+                x1, y1, x2, y2 = (int(v) for v in boxes[i, k])
+                canvas[y1:y2, x1:x2] = face
+                if hide and hide[0] == k and hide[1] <= i / fps < hide[2]:
+                    canvas[y1 - 10 : y2 + 10, max(x1 - 10, 0) : x2 + 10] = 128
+                    visible[i, k] = False
+            frame = av.VideoFrame.from_ndarray(canvas, format="bgr24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+            while sound is not None and samples_done < (i + 1) / fps * 16000:
+                t = (samples_done + np.arange(1024)) / 16000
+                chunk = av.AudioFrame.from_ndarray(
+                    (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None], format="flt", layout="mono"
+                )
+                chunk.sample_rate, chunk.pts = 16000, samples_done
+                out.mux(sound.encode(chunk))
+                samples_done += 1024
+        out.mux(stream.encode(None))
+        if sound is not None:
+            out.mux(sound.encode(None))
+    return SyntheticVideo(path, boxes, visible, fps)
+
+
+def read_timeline(path: Path) -> dict[str, np.ndarray]:
+    """A timeline CSV as columns."""
+    import pyarrow.csv as pa_csv
+
+    table = pa_csv.read_csv(path)
+    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
