@@ -232,11 +232,13 @@ def train(
 
 
 def _print_reports(reports: list[Any]) -> None:
-    table = Table("split", "faces", "accuracy", "macro-F1", "top-2", "top-3", "ECE", "TTA accuracy")
+    table = Table("split", "faces", "accuracy", "macro-F1", "top-2", "top-3", "ECE", "with TTA", "detector crops")
     for r in reports:
         tta = "-" if r.tta_accuracy is None else f"{100 * r.tta_accuracy:.2f} %"
+        crops = r.extra.get("detector_crops")
+        crop_text = f"{100 * crops['accuracy_end_to_end']:.2f} %" if crops else "-"
         table.add_row(r.split, f"{r.count:,}", f"{100 * r.accuracy:.2f} %", f"{r.macro_f1:.4f}", f"{100 * r.top2:.2f} %",
-                      f"{100 * r.top3:.2f} %", f"{100 * r.ece_calibrated:.2f} %", tta)  # fmt: skip
+                      f"{100 * r.top3:.2f} %", f"{100 * r.ece_calibrated:.2f} %", tta, crop_text)  # fmt: skip
     console.print(table)
     recall = Table("split", *reports[0].classes, title="recall per class")
     for r in reports:
@@ -257,6 +259,9 @@ def evaluate(
     tta: Annotated[
         bool, typer.Option(help="Also report accuracy with test-time augmentation (mirror and shifts).")
     ] = False,
+    detector_crops: Annotated[
+        bool, typer.Option(help="Also report accuracy on faces re-framed, detected and cropped by the product.")
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Folder for metrics.json, report.md and plots.")] = None,
     threads: ThreadsOption = None,
 ) -> None:
@@ -264,7 +269,9 @@ def evaluate(
     from emolens.evaluation.evaluate import evaluate_model
 
     with err_console.status("evaluating"):
-        reports = evaluate_model(model, data, split or ["val", "test"], tta=tta, out_dir=out, threads=threads)
+        reports = evaluate_model(
+            model, data, split or ["val", "test"], tta=tta, detector_crops=detector_crops, out_dir=out, threads=threads
+        )
     _print_reports(reports)
     if out:
         console.print(f"report: {out / 'report.md'}")

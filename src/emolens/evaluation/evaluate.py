@@ -8,27 +8,36 @@ from pathlib import Path
 import numpy as np
 
 from emolens.data import FaceDataset, load_dataset
+from emolens.evaluation.detector_crops import detector_crop_score
 from emolens.evaluation.report import EvaluationReport, write_reports
 from emolens.evaluation.tta import tta_probabilities
+from emolens.pipeline.recognizer import EmotionRecognizer
 from emolens.runtime.classifier import EmotionClassifier
 
 
 def evaluate_classifier(
-    classifier: EmotionClassifier, dataset: FaceDataset, splits: Sequence[str], tta: bool = False
+    classifier: EmotionClassifier,
+    dataset: FaceDataset,
+    splits: Sequence[str],
+    tta: bool = False,
+    detector_crops: bool = False,
 ) -> list[EvaluationReport]:
-    """One report per split, with the model's stored temperature; ``tta`` adds the TTA accuracy."""
+    """One report per split, with the model's stored temperature; ``tta`` adds the TTA accuracy and
+    ``detector_crops`` the accuracy on faces re-framed, detected and cropped by the product."""
     dataset = dataset.relabel(classifier.classes)
+    recognizer = EmotionRecognizer(model=classifier.path, threads=classifier.threads) if detector_crops else None
     reports = []
     for split in splits:
         part = dataset.split(split)
         labels = part.labels.astype(np.int64)
         logits = classifier.logits(part.images)
         tta_probs = tta_probabilities(part.images, classifier.predict_proba) if tta else None
-        reports.append(
-            EvaluationReport.from_logits(
-                split, classifier.classes, labels, logits, classifier.metadata.temperature, tta_probs
-            )
+        report = EvaluationReport.from_logits(
+            split, classifier.classes, labels, logits, classifier.metadata.temperature, tta_probs
         )
+        if recognizer is not None:
+            report.extra["detector_crops"] = detector_crop_score(recognizer, part.images, labels, split).to_dict()
+        reports.append(report)
     return reports
 
 
@@ -38,6 +47,7 @@ def evaluate_model(
     splits: Sequence[str] = ("val", "test"),
     *,
     tta: bool = False,
+    detector_crops: bool = False,
     out_dir: str | Path | None = None,
     threads: int | None = None,
 ) -> list[EvaluationReport]:
@@ -45,7 +55,7 @@ def evaluate_model(
     ``metrics.json``, ``report.md`` and plots to ``out_dir``."""
     classifier = EmotionClassifier(model, threads=threads)
     dataset = load_dataset(data, size=classifier.input_size)
-    reports = evaluate_classifier(classifier, dataset, splits, tta=tta)
+    reports = evaluate_classifier(classifier, dataset, splits, tta=tta, detector_crops=detector_crops)
     if out_dir is not None:
         out = Path(out_dir)
         relabelled = dataset.relabel(classifier.classes)

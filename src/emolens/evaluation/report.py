@@ -87,6 +87,11 @@ class EvaluationReport:
         lines.append(f"| accuracy | {100 * self.accuracy:.2f} % |")
         if self.tta_accuracy is not None:
             lines.append(f"| accuracy with test-time augmentation | {100 * self.tta_accuracy:.2f} % |")
+        if crops := self.extra.get("detector_crops"):
+            lines.append(
+                f"| on detector crops (re-framed, detected, cropped): detected / accuracy / end to end | "
+                f"{100 * crops['detected']:.1f} % / {100 * crops['accuracy_detected']:.2f} % / {100 * crops['accuracy_end_to_end']:.2f} % |"
+            )
         lines.append(f"| macro-F1 | {self.macro_f1:.4f} |")
         lines.append(f"| top-2 / top-3 accuracy | {100 * self.top2:.2f} % / {100 * self.top3:.2f} % |")
         lines.append(

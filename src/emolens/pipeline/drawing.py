@@ -62,20 +62,34 @@ def draw_face(
     cv2.putText(image, label, (x1 + 2, ty), FONT, scale, (0, 0, 0), text_thickness, cv2.LINE_AA)
     if probs is None or not len(classes):
         return
-    bar_scale = float(np.clip(face / 320, 0.3, 0.6))
-    row = max(9, round(22 * bar_scale + 4))
-    name_width = max(cv2.getTextSize(c, FONT, bar_scale, 1)[0][0] for c in classes) + 4
-    bar_width = max(30, round(face * 0.45))
-    panel = name_width + bar_width + 50
-    left = x2 + 6 if x2 + 6 + panel < w else max(0, x1 - 6 - panel)
-    top = max(0, min(y1, h - row * len(classes)))
+    draw_bars(image, (x1, y1, x2, y2), probs, classes)
+
+
+def draw_bars(image: np.ndarray, box: tuple[int, int, int, int], probs: np.ndarray, classes: Sequence[str]) -> None:
+    """A panel of one bar per class beside the box (right if it fits, else left), on a dark backdrop."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = box
+    face = max(x2 - x1, y2 - y1, 1)
+    scale = float(np.clip(face / 280, 0.38, 0.6))
+    (_, text_h), _ = cv2.getTextSize("Ag", FONT, scale, 1)
+    row = text_h + 7
+    name_width = max(cv2.getTextSize(c, FONT, scale, 1)[0][0] for c in classes) + 8
+    value_width = cv2.getTextSize("100%", FONT, scale, 1)[0][0] + 8
+    bar_width = max(40, round(face * 0.5))
+    panel_w, panel_h = name_width + bar_width + value_width + 8, row * len(classes) + 6
+    left = x2 + 6 if x2 + 6 + panel_w <= w else max(0, x1 - 6 - panel_w)
+    top = max(0, min(y1, h - panel_h))
+    right, bottom = min(w, left + panel_w), min(h, top + panel_h)
+    region = image[top:bottom, left:right]
+    image[top:bottom, left:right] = cv2.addWeighted(region, 0.35, np.zeros_like(region), 0.65, 0)
     for k, (name, p) in enumerate(zip(classes, probs, strict=True)):
-        yy = top + k * row
-        _text(image, name, (left, yy + row - 3), bar_scale, (255, 255, 255), 1)
-        bx = left + name_width
-        cv2.rectangle(image, (bx, yy + 2), (bx + bar_width, yy + row - 2), (60, 60, 60), -1)
-        cv2.rectangle(image, (bx, yy + 2), (bx + round(bar_width * float(p)), yy + row - 2), colour_of(name), -1)
-        _text(image, f"{100 * float(p):.0f}%", (bx + bar_width + 4, yy + row - 3), bar_scale, (255, 255, 255), 1)
+        base = top + 3 + k * row
+        text_y = base + text_h + 2
+        cv2.putText(image, name, (left + 4, text_y), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        bx = left + 4 + name_width
+        cv2.rectangle(image, (bx, base + 2), (bx + bar_width, base + row - 3), (90, 90, 90), -1)
+        cv2.rectangle(image, (bx, base + 2), (bx + round(bar_width * float(p)), base + row - 3), colour_of(name), -1)
+        cv2.putText(image, f"{100 * float(p):.0f}%", (bx + bar_width + 5, text_y), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 
 def draw_banner(image: np.ndarray, text: str) -> None:
