@@ -45,7 +45,9 @@ def copy_subset(root: Path, out: Path, per_class: dict[str, int]) -> Path:
 @pytest.fixture(scope="session")
 def fer_subset(fer_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """40 Training, 12 PublicTest and 12 PrivateTest faces per class (fewer for rare classes)."""
-    return copy_subset(fer_root, tmp_path_factory.mktemp("fer_subset"), {"Training": 40, "PublicTest": 12, "PrivateTest": 12})
+    return copy_subset(
+        fer_root, tmp_path_factory.mktemp("fer_subset"), {"Training": 40, "PublicTest": 12, "PrivateTest": 12}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +77,9 @@ def compose_photo(
             x, y = int(rng.integers(0, w - face_px)), int(rng.integers(0, h - face_px))
             box = (x, y, x + face_px, y + face_px)
             gap = face_px // 3
-            if all(x + face_px + gap < b[0] or b[2] + gap < x or y + face_px + gap < b[1] or b[3] + gap < y for b in boxes):
+            if all(
+                x + face_px + gap < b[0] or b[2] + gap < x or y + face_px + gap < b[1] or b[3] + gap < y for b in boxes
+            ):
                 break
         else:
             raise ValueError("no room for another face; use a larger canvas")

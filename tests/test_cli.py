@@ -50,7 +50,11 @@ def test_nothing_analysable_exits_non_zero_without_a_traceback(tmp_path: Path) -
 def test_user_errors_are_one_line(tmp_path: Path) -> None:
     bad_model = tmp_path / "m.onnx"
     bad_model.write_text("x")
-    for args in (["analyze", "x.jpg", "--model", str(bad_model)], ["data", "info", str(tmp_path / "none")], ["analyze", "x.jpg", "--detector", "nope"]):
+    for args in (
+        ["analyze", "x.jpg", "--model", str(bad_model)],
+        ["data", "info", str(tmp_path / "none")],
+        ["analyze", "x.jpg", "--detector", "nope"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert result.output.startswith("error:") and "Traceback" not in result.output
@@ -59,9 +63,13 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
 def test_data_info_and_evaluate_on_real_faces(fer_subset: Path, tmp_path: Path) -> None:
     info = runner.invoke(app, ["data", "info", str(fer_subset)])
     assert info.exit_code == 0 and "happy" in info.stdout
-    report = runner.invoke(app, ["evaluate", "--data", str(fer_subset), "--split", "val", "--out", str(tmp_path / "eval")])
+    report = runner.invoke(
+        app, ["evaluate", "--data", str(fer_subset), "--split", "val", "--out", str(tmp_path / "eval")]
+    )
     assert report.exit_code == 0, report.output
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert metrics["val"]["count"] == sum(len(list((fer_subset / "test" / c).glob("PublicTest_*"))) for c in metrics["val"]["classes"])
+    assert metrics["val"]["count"] == sum(
+        len(list((fer_subset / "test" / c).glob("PublicTest_*"))) for c in metrics["val"]["classes"]
+    )
     assert 0.0 <= metrics["val"]["accuracy"] <= 1.0 and (tmp_path / "eval" / "val_confusion_normalized.png").exists()
     assert np.array(metrics["val"]["confusion"]).sum() == metrics["val"]["count"]

@@ -22,7 +22,11 @@ def test_kaggle_layout_takes_split_from_file_prefix(fer_subset: Path) -> None:
     counts = data.class_counts()
     expected = {
         split: {c: len(list((fer_subset / folder / c).glob(f"{usage}_*.jpg"))) for c in FER_CLASSES}
-        for split, folder, usage in (("train", "train", "Training"), ("val", "test", "PublicTest"), ("test", "test", "PrivateTest"))
+        for split, folder, usage in (
+            ("train", "train", "Training"),
+            ("val", "test", "PublicTest"),
+            ("test", "test", "PrivateTest"),
+        )
     }
     assert counts == expected
     for source, split in zip(data.sources, data.splits, strict=True):
@@ -142,7 +146,9 @@ def test_unknown_class_and_missing_path_are_clear_errors(fer_subset: Path, tmp_p
         load_dataset(tmp_path / "missing")
 
 
-def test_cache_reloads_identically_and_is_invalidated_by_a_change(fer_subset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_reloads_identically_and_is_invalidated_by_a_change(
+    fer_subset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("EMOLENS_CACHE", str(tmp_path / "cache"))
     root = tmp_path / "data"
     shutil.copytree(fer_subset, root)

@@ -41,7 +41,9 @@ def test_blur_estimate_recovers_a_known_blur(sharp_faces: tuple[np.ndarray, np.n
     assert not estimate_blur(faces[::2], faces[1::2]).blurred
 
 
-def test_report_on_real_faces_finds_blank_images_duplicates_and_the_blurred_split(fer_subset: Path, tmp_path: Path) -> None:
+def test_report_on_real_faces_finds_blank_images_duplicates_and_the_blurred_split(
+    fer_subset: Path, tmp_path: Path
+) -> None:
     data = read_folder(fer_subset)
     blank = np.full((1, 48, 48), 128, np.uint8)
     test_face = int(np.flatnonzero(data.splits == 2)[0])
@@ -58,7 +60,15 @@ def test_report_on_real_faces_finds_blank_images_duplicates_and_the_blurred_spli
     assert "blank.png" in report.blank
     assert report.duplicate_counts.get("exact across train-test", 0) >= 1
     assert report.blur["train"]["blurred"] and 2.5 <= report.blur["train"]["sigma"] <= 4.0
-    for name in ("report.md", "summary.json", "class_balance.png", "samples_happy.png", "duplicates.png", "blank.png", "sharpness.png"):
+    for name in (
+        "report.md",
+        "summary.json",
+        "class_balance.png",
+        "samples_happy.png",
+        "duplicates.png",
+        "blank.png",
+        "sharpness.png",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["counts"]["val"]["happy"] == data.class_counts()["val"]["happy"]

@@ -52,7 +52,9 @@ def test_temperature_scaling_recovers_a_known_temperature() -> None:
     labels = np.array([rng.choice(7, p=p) for p in softmax(true_logits)])
     fitted = fit_temperature(true_logits * 2.5, labels)
     assert fitted == pytest.approx(2.5, rel=0.1)
-    assert negative_log_likelihood(true_logits * 2.5, labels, fitted) < negative_log_likelihood(true_logits * 2.5, labels)
+    assert negative_log_likelihood(true_logits * 2.5, labels, fitted) < negative_log_likelihood(
+        true_logits * 2.5, labels
+    )
 
 
 def test_report_from_logits() -> None:

@@ -26,7 +26,7 @@ def rec() -> EmotionRecognizer:
 @pytest.fixture(scope="module")
 def group(compose, sharp_faces):
     """A 1920x1080 photo with 12 real PublicTest faces at known places."""
-    faces, labels = sharp_faces
+    faces, _labels = sharp_faces
     chosen = np.arange(0, len(faces), len(faces) // 12)[:12]
     photo, boxes = compose(faces[chosen], size=(1920, 1080), face_px=150, seed=4)
     return photo, boxes, faces[chosen]
@@ -165,7 +165,12 @@ def test_bad_inputs_name_the_file_and_batches_carry_on(rec, compose, sharp_faces
     (tmp_path / "empty.png").write_bytes(b"")
     blank = tmp_path / "noface.png"
     cv2.imwrite(str(blank), np.full((300, 400, 3), 200, np.uint8))
-    cases = {"truncated.jpg": "truncated", "text.jpg": "not an image", "empty.png": "empty file", "missing.jpg": "no such file"}
+    cases = {
+        "truncated.jpg": "truncated",
+        "text.jpg": "not an image",
+        "empty.png": "empty file",
+        "missing.jpg": "no such file",
+    }
     for name, reason in cases.items():
         with pytest.raises(ImageReadError, match=f"{name}.*{reason}"):
             rec.analyze(tmp_path / name)

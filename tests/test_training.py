@@ -12,7 +12,7 @@ import torch
 from rich.console import Console
 
 from emolens.data import load_dataset
-from emolens.errors import ModelFileError
+from emolens.errors import ConfigError, ModelFileError
 from emolens.export import export_checkpoint
 from emolens.models.layers import GaussianLowPass
 from emolens.runtime.classifier import EmotionClassifier
@@ -31,7 +31,9 @@ def fer_full(fer_root: Path):
 def trained(fer_full, tmp_path_factory: pytest.TempPathFactory):
     """A resnet-s trained for 6 epochs on 4,000 Training faces, validated on all of PublicTest."""
     run = tmp_path_factory.mktemp("run")
-    config = TrainConfig(run_dir=str(run), model="resnet-s", epochs=6, max_train=4000, batch_size=64, seed=1, lr=3e-3, warmup_epochs=1)
+    config = TrainConfig(
+        run_dir=str(run), model="resnet-s", epochs=6, max_train=4000, batch_size=64, seed=1, lr=3e-3, warmup_epochs=1
+    )
     return train(config, dataset=fer_full, console=QUIET)
 
 
@@ -72,8 +74,10 @@ def test_resume_after_a_crash_gives_the_same_weights(fer_full, tmp_path: Path) -
     assert resumed.history[-1]["val_acc"] == straight.history[-1]["val_acc"]
 
 
-def test_transfer_learning_rebuilds_the_head_and_keeps_shared_classes(trained, fer_subset: Path, tmp_path: Path) -> None:
-    model, state = load_model(trained.best_checkpoint)
+def test_transfer_learning_rebuilds_the_head_and_keeps_shared_classes(
+    trained, fer_subset: Path, tmp_path: Path
+) -> None:
+    _model, state = load_model(trained.best_checkpoint)
     classes = ("happy", "sad", "thumbs")
     from emolens.models import create_model
 
@@ -87,9 +91,11 @@ def test_transfer_learning_rebuilds_the_head_and_keeps_shared_classes(trained, f
     folder = tmp_path / "mine"
     for name, source in (("happy", "happy"), ("sad", "sad"), ("thumbs", "surprise")):
         shutil.copytree(fer_subset / "test" / source, folder / name)
-    config = TrainConfig(run_dir=str(tmp_path / "ft"), init=str(trained.best_checkpoint), data=str(folder), epochs=1, batch_size=16)
+    config = TrainConfig(
+        run_dir=str(tmp_path / "ft"), init=str(trained.best_checkpoint), data=str(folder), epochs=1, batch_size=16
+    )
     result = train(config, console=QUIET)
-    tuned, tuned_state = load_model(result.best_checkpoint)
+    _tuned, tuned_state = load_model(result.best_checkpoint)
     assert tuned_state["classes"] == list(classes)
     assert tuned_state["lowpass_sigma"] == state["lowpass_sigma"]
 
@@ -112,9 +118,18 @@ def test_onnx_matches_pytorch_on_real_faces_and_carries_its_metadata(trained, fe
 
 def test_int8_export_agrees_with_fp32(trained, fer_full, tmp_path: Path) -> None:
     fp32 = export_checkpoint(trained.best_checkpoint, tmp_path / "f.onnx", data=fer_full.root, tta=False)
-    int8 = export_checkpoint(trained.best_checkpoint, tmp_path / "q.onnx", data=fer_full.root, quantize="int8", calibration_size=256, tta=False)
+    int8 = export_checkpoint(
+        trained.best_checkpoint,
+        tmp_path / "q.onnx",
+        data=fer_full.root,
+        quantize="int8",
+        calibration_size=256,
+        tta=False,
+    )
     faces = fer_full.split("val").images[:500]
-    agree = (EmotionClassifier(fp32.path).logits(faces).argmax(1) == EmotionClassifier(int8.path).logits(faces).argmax(1)).mean()
+    agree = (
+        EmotionClassifier(fp32.path).logits(faces).argmax(1) == EmotionClassifier(int8.path).logits(faces).argmax(1)
+    ).mean()
     assert agree > 0.9
     assert int8.metadata.precision == "int8"
     assert int8.path.stat().st_size < fp32.path.stat().st_size
@@ -123,7 +138,7 @@ def test_int8_export_agrees_with_fp32(trained, fer_full, tmp_path: Path) -> None
 def test_wrong_model_files_are_clear_errors(tmp_path: Path) -> None:
     text = tmp_path / "notes.onnx"
     text.write_text("not a model")
-    with pytest.raises(ModelFileError, match="notes.onnx: not a loadable ONNX model"):
+    with pytest.raises(ModelFileError, match=r"notes\.onnx: not a loadable ONNX model"):
         EmotionClassifier(text).metadata  # noqa: B018
     foreign = tmp_path / "foreign.onnx"
     graph = onnx.helper.make_graph(
@@ -136,5 +151,33 @@ def test_wrong_model_files_are_clear_errors(tmp_path: Path) -> None:
         EmotionClassifier(foreign).metadata  # noqa: B018
     with pytest.raises(ModelFileError, match="no such model file"):
         EmotionClassifier(tmp_path / "missing.onnx").metadata  # noqa: B018
-    with pytest.raises(ModelFileError, match="not an emolens checkpoint|not a PyTorch checkpoint"):
+    with pytest.raises(ModelFileError, match=r"not an emolens checkpoint|not a PyTorch checkpoint"):
         load_model(text)
+
+
+def test_distillation_loss_by_hand() -> None:
+    from emolens.training.trainer import distillation_loss
+
+    teacher = torch.tensor([[0.7, 0.2, 0.1]])
+    same = torch.log(teacher) * 2.0  # logits whose softmax at T=2 is the teacher's distribution
+    assert distillation_loss(same, teacher, 2.0).item() == pytest.approx(0.0, abs=1e-6)
+    uniform = torch.zeros(1, 3)
+    expected = 4.0 * float((teacher * (teacher.log() - torch.log(torch.tensor(1 / 3)))).sum())
+    assert distillation_loss(uniform, teacher, 2.0).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_student_learns_from_a_teacher_checkpoint(trained, fer_full, fer_subset: Path, tmp_path: Path) -> None:
+    config = TrainConfig(
+        run_dir=str(tmp_path / "kd"), model="seed-cnn", epochs=1, max_train=400, seed=2,
+        teachers=(str(trained.best_checkpoint),), kd_weight=0.7,
+    )  # fmt: skip
+    result = train(config, dataset=fer_full, console=QUIET)
+    _, state = load_model(result.best_checkpoint)
+    assert state["config"]["teachers"] == [str(trained.best_checkpoint)]
+    subset = load_dataset(fer_subset).relabel(["happy", "sad", "angry", "fear", "disgust", "neutral", "surprise"])
+    with pytest.raises(ConfigError, match="teacher classes"):
+        train(
+            TrainConfig(run_dir=str(tmp_path / "bad"), epochs=1, teachers=(str(trained.best_checkpoint),)),
+            dataset=subset,
+            console=QUIET,
+        )

@@ -209,6 +209,11 @@ def train(
     lowpass: Annotated[
         str, typer.Option(help="Input blur of the model in px, or 'auto' (measured train-vs-validation blur).")
     ] = "auto",
+    teacher: Annotated[
+        list[Path] | None, typer.Option(help="Checkpoint(s) to distil from (repeat for an ensemble).")
+    ] = None,
+    kd_weight: Annotated[float, typer.Option(help="Weight of the distillation loss.")] = 0.5,
+    kd_temperature: Annotated[float, typer.Option(help="Softmax temperature for distillation.")] = 2.0,
     resume: Annotated[bool, typer.Option(help="Continue the run in --run-dir from its last checkpoint.")] = False,
 ) -> None:
     """Train a model (needs the train extra); the best epoch is chosen on the validation split (FER2013 PublicTest)."""
@@ -224,6 +229,7 @@ def train(
         warmup_epochs=warmup_epochs, label_smoothing=label_smoothing, balance=balance, augment=augment,
         ema_decay=ema, seed=seed, device=device, precision=precision, channels_last=channels_last,
         threads=threads, max_train=max_train, lowpass=_lowpass_value(lowpass),
+        teachers=tuple(str(t) for t in teacher or ()), kd_weight=kd_weight, kd_temperature=kd_temperature,
     )  # fmt: skip
     result = run_training(config, resume=resume, console=err_console)
     console.print(
@@ -285,7 +291,9 @@ def export(
     data: DataOption = None,
     quantize: Annotated[str, typer.Option(help="none or int8 (static, calibrated on training faces).")] = "none",
     card: Annotated[bool, typer.Option(help="Also write a model card and evaluation plots next to the file.")] = True,
-    lowpass: Annotated[float | None, typer.Option(help="Override the input low-pass sigma (px) of the checkpoint.")] = None,
+    lowpass: Annotated[
+        float | None, typer.Option(help="Override the input low-pass sigma (px) of the checkpoint.")
+    ] = None,
     threads: ThreadsOption = None,
 ) -> None:
     """Export a checkpoint to ONNX with its metadata, calibrate it and measure it (needs the train extra)."""

@@ -19,7 +19,13 @@ from emolens.evaluation.evaluate import evaluate_classifier
 from emolens.runtime.classifier import EmotionClassifier
 
 #: CLI flag of each TrainConfig field (and augmentation field) where the names differ.
-_FLAGS = {"ema_decay": "--ema", "augment.mixup": "--mixup", "augment.cutmix": "--cutmix", "augment.erase": "--erase"}
+_FLAGS = {
+    "ema_decay": "--ema",
+    "teachers": "--teacher",
+    "augment.mixup": "--mixup",
+    "augment.cutmix": "--cutmix",
+    "augment.erase": "--erase",
+}
 
 
 def train_command(config: dict[str, Any]) -> str:
@@ -37,6 +43,9 @@ def train_command(config: dict[str, Any]) -> str:
         flag = _FLAGS.get(f.name, "--" + f.name.replace("_", "-"))
         if isinstance(value, bool):
             parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                parts += [flag, str(item)]
         else:
             parts += [flag, str(value)]
     augment = config.get("augment", {})

@@ -24,6 +24,9 @@ class TrainConfig:
     blurrier the train split is than the validation split (FER2013 here: about 3.25 px), or keeps the
     domain of the ``init`` model; splits are blurred into that domain, and export puts the same
     low-pass in front of the network so sharp faces at inference look like the training data.
+
+    ``teachers`` are checkpoints whose averaged, temperature-softened predictions on each augmented
+    batch the model also learns from (knowledge distillation), weighted by ``kd_weight``.
     """
 
     run_dir: str = "runs/default"
@@ -49,6 +52,9 @@ class TrainConfig:
     threads: int | None = None
     max_train: int | None = None
     lowpass: str | float = "auto"
+    teachers: tuple[str, ...] = ()
+    kd_weight: float = 0.5
+    kd_temperature: float = 2.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -66,6 +72,8 @@ class TrainConfig:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.lowpass != "auto" and not (isinstance(self.lowpass, (int, float)) and self.lowpass >= 0):
             raise ConfigError(f"lowpass must be 'auto' or a sigma >= 0 in pixels, got {self.lowpass!r}")
+        if not 0.0 <= self.kd_weight <= 1.0 or self.kd_temperature <= 0:
+            raise ConfigError("kd_weight must be in [0, 1] and kd_temperature positive")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 
@@ -78,6 +86,8 @@ class TrainConfig:
         values = {k: v for k, v in data.items() if k in known}
         if isinstance(values.get("augment"), dict):
             values["augment"] = AugmentConfig(**values["augment"])
+        if "teachers" in values:
+            values["teachers"] = tuple(values["teachers"])
         return cls(**values)
 
     def save(self, path: Path) -> None:

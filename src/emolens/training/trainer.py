@@ -34,7 +34,7 @@ from emolens.labels import SPLITS
 from emolens.models import create_model, model_config
 from emolens.models.layers import GaussianLowPass
 from emolens.training.augment import augment_batch, mix_batch
-from emolens.training.checkpoint import read_checkpoint, save_checkpoint
+from emolens.training.checkpoint import load_model, read_checkpoint, save_checkpoint
 from emolens.training.config import TrainConfig
 from emolens.training.curves import plot_learning_curves
 from emolens.training.hardware import describe, resolve_device, resolve_precision
@@ -65,6 +65,13 @@ def soft_cross_entropy(
     if weights is not None:
         loss = loss * (target @ weights)
     return loss.mean()
+
+
+def distillation_loss(logits: torch.Tensor, teacher_probs: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL divergence from the teachers' softened probabilities, scaled by T^2 (Hinton et al., 2015)."""
+    log_student = F.log_softmax(logits.float() / temperature, dim=1)
+    kl = teacher_probs * (torch.log(teacher_probs.clamp_min(1e-8)) - log_student)
+    return temperature**2 * kl.sum(dim=1).mean()
 
 
 def normalize(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
@@ -120,6 +127,7 @@ class Trainer:
         if len(train) == 0 or len(val) == 0:
             raise ConfigError(f"{dataset.root}: needs faces in both the train and the validation split")
         self.lowpass_sigma, train_extra = self._resolve_lowpass(train, val, init_state)
+        self.teachers = [self._load_teacher(path) for path in cfg.teachers]
         self.train_lowpass = GaussianLowPass(train_extra).to(self.device)
         self.eval_lowpass = GaussianLowPass(self.lowpass_sigma).to(self.device)
         self.train_x = torch.from_numpy(train.images).unsqueeze(1).to(self.device)
@@ -189,6 +197,16 @@ class Trainer:
         )
         return sigma, extra
 
+    def _load_teacher(self, path: str) -> nn.Module:
+        teacher, state = load_model(path)
+        if list(state["classes"]) != list(self.classes):
+            raise ConfigError(f"{path}: teacher classes {state['classes']} differ from the data's {list(self.classes)}")
+        if abs(float(state.get("lowpass_sigma", 0.0)) - self.lowpass_sigma) > 0.5:
+            raise ConfigError(f"{path}: teacher was trained for another input blur ({state.get('lowpass_sigma')} px)")
+        for parameter in teacher.parameters():
+            parameter.requires_grad_(False)
+        return teacher.to(self.device, memory_format=self.memory_format).eval()
+
     def _restore(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         if self.ema is not None and state.get("ema") is not None:
@@ -228,6 +246,13 @@ class Trainer:
             with self._autocast():
                 logits = self.model(x)
             loss = soft_cross_entropy(logits, target, cfg.label_smoothing, self.weights)
+            if self.teachers:
+                with torch.no_grad(), self._autocast():
+                    teacher_probs = torch.stack(
+                        [F.softmax(t(x).float() / cfg.kd_temperature, 1) for t in self.teachers]
+                    ).mean(0)
+                distilled = distillation_loss(logits, teacher_probs, cfg.kd_temperature)
+                loss = (1 - cfg.kd_weight) * loss + cfg.kd_weight * distilled
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
