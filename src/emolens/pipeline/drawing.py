@@ -89,7 +89,9 @@ def draw_bars(image: np.ndarray, box: tuple[int, int, int, int], probs: np.ndarr
         bx = left + 4 + name_width
         cv2.rectangle(image, (bx, base + 2), (bx + bar_width, base + row - 3), (90, 90, 90), -1)
         cv2.rectangle(image, (bx, base + 2), (bx + round(bar_width * float(p)), base + row - 3), colour_of(name), -1)
-        cv2.putText(image, f"{100 * float(p):.0f}%", (bx + bar_width + 5, text_y), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(
+            image, f"{100 * float(p):.0f}%", (bx + bar_width + 5, text_y), FONT, scale, (255, 255, 255), 1, cv2.LINE_AA
+        )
 
 
 def draw_banner(image: np.ndarray, text: str) -> None:
