@@ -123,11 +123,13 @@ def scaling(measures: list[Measure]) -> list[dict[str, float | str | int | None]
             one = by_workers[1].steady_files_per_s
             two = by_workers[2].steady_files_per_s if 2 in by_workers else None
             per_core = two / 2 if two else one
+            busiest = by_workers[2] if 2 in by_workers else by_workers[1]
+            faces_per_core = busiest.steady_faces_per_s / busiest.workers
             rows.append({
                 "case": case, "engine": engine, "files_per_s_1_worker": round(one, 1),
                 "added_by_2nd_worker": round(two - one, 1) if two else None,
                 "efficiency_2_workers": round(two / (2 * one), 2) if two and one else None,
-                "files_per_s_per_core": round(per_core, 1),
+                "files_per_s_per_core": round(per_core, 1), "faces_per_s_per_core": round(faces_per_core, 1),
                 "cores_for_1M_per_hour": int(np.ceil(1e6 / 3600 / per_core)) if per_core > 0 else None,
             })  # fmt: skip
     return rows
@@ -175,8 +177,8 @@ def main() -> None:
               f"{m.files_per_s:,.1f} | {m.faces_per_s:,.1f} | {m.steady_files_per_s:,.1f} | "
               f"{m.files_per_s / loops[m.case]:.2f} |")  # fmt: skip
     print("\n| case | engine | files/s, 1 worker | added by a 2nd worker | 2-worker efficiency | files/s per core "
-          "| cores for 1 M files/hour |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+          "| faces/s per core | cores for 1 M files/hour |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         cells = ("-" if v is None else v if isinstance(v, str) else f"{v:,}" for v in r.values())
         print("| " + " | ".join(cells) + " |")

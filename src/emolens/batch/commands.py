@@ -98,12 +98,18 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--model", "-m", help="Bundled model name or .onnx file (default: the bundled default)."),
         ] = None,
-        detector: Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")] = "yunet",
+        detector: Annotated[
+            str | None, typer.Option(help="Face detector (see `emolens detectors list`; default: yunet).")
+        ] = None,
         threshold: Annotated[
             float | None, typer.Option(help="Minimum detector score (default: the detector's).")
         ] = None,
-        min_face: Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels.")] = 20,
-        max_side: Annotated[int, typer.Option(help="Detect on a copy downscaled to this longer side.")] = 640,
+        min_face: Annotated[
+            int | None, typer.Option(help="Ignore faces smaller than this many pixels (default: as `analyze`).")
+        ] = None,
+        max_side: Annotated[
+            int | None, typer.Option(help="Detect on a copy downscaled to this longer side (default: as `analyze`).")
+        ] = None,
         batch_size: Annotated[
             int | None, typer.Option(help="Inputs per batch (default: 256 with --faces-are-crops, else 16).")
         ] = None,
@@ -114,9 +120,10 @@ def register(app: typer.Typer) -> None:
         from emolens.batch.process import BatchSettings
         from emolens.cli import console, err_console, progress_bar
 
+        given = {"detector": detector, "min_face": min_face, "max_side": max_side}
         settings = BatchSettings(
-            model=model, detector=detector, score_threshold=threshold, min_face=min_face, max_side=max_side,
-            faces_are_crops=faces_are_crops, sample_fps=sample_fps,
+            model=model, score_threshold=threshold, faces_are_crops=faces_are_crops, sample_fps=sample_fps,
+            **{k: v for k, v in given.items() if v is not None},
         )  # fmt: skip
         with progress_bar() as progress:
             report = run_batch(
