@@ -39,7 +39,7 @@ def faces_per_second(classifier: EmotionClassifier, faces: np.ndarray, batch: in
 
 def export_architecture(name: str, folder: Path, faces: np.ndarray, threads: int) -> dict[str, Path]:
     network = create_model(name).eval()
-    model = torch.nn.Sequential(GaussianLowPass(3.25), network)
+    model = torch.nn.Sequential(GaussianLowPass(3.25, 48), network)
     meta = ModelMetadata(classes=("a", "b", "c", "d", "e", "f", "g"), input_size=48, mean=0.5, std=0.25)
     fp32 = torch_to_onnx(model, folder / f"{name}.onnx", 48)
     write_metadata(fp32, meta)
@@ -64,7 +64,13 @@ def main() -> None:
         files += [(f"bundled `{n}`", bundled_path(n)) for n in bundled_names()]
         for label, path in files:
             classifier = EmotionClassifier(path, threads=args.threads)
-            rows.append((label, faces_per_second(classifier, faces, 1, args.seconds), faces_per_second(classifier, faces, 64, args.seconds)))
+            rows.append(
+                (
+                    label,
+                    faces_per_second(classifier, faces, 1, args.seconds),
+                    faces_per_second(classifier, faces, 64, args.seconds),
+                )
+            )
             print(f"measured {label}", flush=True)
     baseline = next((r for r in rows if r[0] == "seed-cnn fp32"), rows[0])
     print(f"\n# ONNX Runtime classifier, {args.threads} threads (ratios vs {baseline[0]})")

@@ -25,7 +25,7 @@ from emolens.data import load_dataset
 from emolens.detection import list_detectors
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import compose_photo  # noqa: E402
+from conftest import compose_photo
 
 
 def median_ms(fn, repeats: int) -> float:
@@ -61,7 +61,10 @@ def main() -> None:
             runs = [rec.analyze(jpeg) for _ in range(args.repeats)]
             split = {k: statistics.median(r.timings[k] for r in runs) for k in ("decode", "detect", "crop", "classify")}
             total = median_ms(lambda rec=rec: rec.analyze(jpeg), args.repeats)
-            print(f"| {name} | {side} | **{total:.1f}** | {split['decode']:.2f} | {split['detect']:.2f} | {split['crop']:.2f} | {split['classify']:.2f} | {len(runs[0].faces)} |", flush=True)
+            print(
+                f"| {name} | {side} | **{total:.1f}** | {split['decode']:.2f} | {split['detect']:.2f} | {split['crop']:.2f} | {split['classify']:.2f} | {len(runs[0].faces)} |",
+                flush=True,
+            )
 
     faces = load_dataset().split("val").images[:200:10]
     crowd, _ = compose_photo(faces, size=(1920, 1080), face_px=140, seed=3)

@@ -21,11 +21,18 @@ from emolens.models import create_model, list_models
 from emolens.training.augment import AugmentConfig, augment_batch
 from emolens.training.hardware import bf16_supported, describe
 
-SETTINGS = (("fp32", False, False), ("fp32 + channels-last", False, True), ("bf16", True, False), ("bf16 + channels-last", True, True))
+SETTINGS = (
+    ("fp32", False, False),
+    ("fp32 + channels-last", False, True),
+    ("bf16", True, False),
+    ("bf16 + channels-last", True, True),
+)
 EPOCH = 28_709
 
 
-def images_per_second(name: str, faces: torch.Tensor, labels: torch.Tensor, bf16: bool, channels_last: bool, seconds: float, batch: int) -> float:
+def images_per_second(
+    name: str, faces: torch.Tensor, labels: torch.Tensor, bf16: bool, channels_last: bool, seconds: float, batch: int
+) -> float:
     torch.manual_seed(0)
     model = create_model(name)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -66,7 +73,9 @@ def main() -> None:
     print(f"| model | {' | '.join(s[0] for s in settings)} | best vs fp32 | s/epoch (best) |")
     print("|---" * (len(settings) + 3) + "|")
     for name in args.models:
-        speeds = [images_per_second(name, faces, labels, bf16, cl, args.seconds, args.batch) for _, bf16, cl in settings]
+        speeds = [
+            images_per_second(name, faces, labels, bf16, cl, args.seconds, args.batch) for _, bf16, cl in settings
+        ]
         best = max(speeds)
         cells = " | ".join(f"{v:,.0f} img/s" for v in speeds)
         print(f"| {name} | {cells} | x{best / speeds[0]:.2f} | {EPOCH / best:.0f} s |", flush=True)

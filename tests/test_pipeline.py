@@ -13,7 +13,8 @@ from PIL import Image
 from skimage import data as skdata
 
 from emolens import EmotionRecognizer
-from emolens.detection.benchmark import iou, match, read_widerface
+from emolens.detection.base import iou
+from emolens.detection.benchmark import match, read_widerface
 from emolens.errors import ImageReadError
 from emolens.runtime.classifier import EmotionClassifier
 

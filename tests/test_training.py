@@ -17,6 +17,7 @@ from emolens.export import export_checkpoint
 from emolens.models.layers import GaussianLowPass
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.training import TrainConfig, Trainer, load_model, train
+from emolens.training.augment import AugmentConfig
 from emolens.training.init import head_keys, load_with_head
 
 QUIET = Console(file=open("/dev/null", "w"))  # noqa: PTH123, SIM115
@@ -29,11 +30,18 @@ def fer_full(fer_root: Path):
 
 @pytest.fixture(scope="session")
 def trained(fer_full, tmp_path_factory: pytest.TempPathFactory):
-    """A resnet-s trained for 6 epochs on 4,000 Training faces, validated on all of PublicTest."""
+    """A resnet-s trained for 6 epochs on 4,000 Training faces, validated on all of PublicTest.
+
+    So few faces need lighter augmentation than the full set's default to learn in 6 epochs (measured:
+    39.5% against 26.3% PublicTest with the default)."""
     run = tmp_path_factory.mktemp("run")
-    config = TrainConfig(
-        run_dir=str(run), model="resnet-s", epochs=6, max_train=4000, batch_size=64, seed=1, lr=3e-3, warmup_epochs=1
+    light = AugmentConfig(
+        rotate=5, scale=0.05, shift=0.05, brightness=0.1, contrast=0.1, gamma=0, blur=0, noise=0, erase=0
     )
+    config = TrainConfig(
+        run_dir=str(run), model="resnet-s", epochs=6, max_train=4000, batch_size=64, seed=1, lr=3e-3, warmup_epochs=1,
+        augment=light,
+    )  # fmt: skip
     return train(config, dataset=fer_full, console=QUIET)
 
 
@@ -88,9 +96,11 @@ def test_transfer_learning_rebuilds_the_head_and_keeps_shared_classes(
     assert torch.equal(new.state_dict()[weight_key][0], old[state["classes"].index("happy")])
     assert torch.equal(new.state_dict()[weight_key][1], old[state["classes"].index("sad")])
 
-    folder = tmp_path / "mine"
+    folder = tmp_path / "mine"  # a user's folder: class sub-folders, no split in the file names
     for name, source in (("happy", "happy"), ("sad", "sad"), ("thumbs", "surprise")):
-        shutil.copytree(fer_subset / "test" / source, folder / name)
+        (folder / name).mkdir(parents=True)
+        for i, face in enumerate(sorted((fer_subset / "train" / source).glob("*.jpg"))):
+            shutil.copy(face, folder / name / f"face_{i:03d}.jpg")
     config = TrainConfig(
         run_dir=str(tmp_path / "ft"), init=str(trained.best_checkpoint), data=str(folder), epochs=1, batch_size=16
     )
@@ -110,7 +120,7 @@ def test_onnx_matches_pytorch_on_real_faces_and_carries_its_metadata(trained, fe
     network, state = load_model(trained.best_checkpoint)
     with torch.no_grad():
         x = (torch.from_numpy(faces).float().div(255).unsqueeze(1) - meta.mean) / meta.std
-        expected = network(GaussianLowPass(state["lowpass_sigma"])(x)).numpy()
+        expected = network(GaussianLowPass(state["lowpass_sigma"], 48)(x)).numpy()
     got = EmotionClassifier(result.path).logits(faces)
     assert np.abs(got - expected).max() < 1e-3
     assert meta.metrics["val"]["accuracy"] == pytest.approx(result.reports[0].accuracy)
@@ -146,7 +156,8 @@ def test_wrong_model_files_are_clear_errors(tmp_path: Path) -> None:
         [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
         [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
     )  # fmt: skip
-    onnx.save(onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 18)]), foreign)
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 18)], ir_version=10)
+    onnx.save(model, foreign)
     with pytest.raises(ModelFileError, match="not an emolens model"):
         EmotionClassifier(foreign).metadata  # noqa: B018
     with pytest.raises(ModelFileError, match="no such model file"):

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from video_synth import read_timeline
 
-from emolens.detection.benchmark import iou
+from emolens.detection.base import iou
 from emolens.labels import FER_CLASSES
 from emolens.pipeline.timeline import timeline_schema
 from emolens.pipeline.video import process_video

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emolens.detection.base import DetectionArray, create_detector, detector_class
+from emolens.detection.base import DetectionArray, create_detector, detector_class, iou
 from emolens.errors import DataError
 from emolens.evaluation.plots import new_figure, save_figure
 from emolens.imageio import read_image
@@ -49,18 +49,6 @@ def read_widerface(root: str | Path) -> list[GroundTruth]:
         valid = (values[:, 7] == 0) & (values[:, 2] > 0) & (values[:, 3] > 0)
         out.append(GroundTruth(root / "images" / name, boxes, valid))
     return out
-
-
-def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one box with many (x1, y1, x2, y2)."""
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
 
 
 def match(detections: DetectionArray, gt: GroundTruth, min_height: float, threshold: float = 0.5) -> np.ndarray:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from emolens.detection.benchmark import iou
+from emolens.detection.base import iou
 from emolens.pipeline.crops import crop_faces
 from emolens.pipeline.recognizer import EmotionRecognizer
 

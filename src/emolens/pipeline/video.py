@@ -30,7 +30,7 @@ from emolens.errors import ConfigError
 from emolens.pipeline.crops import crop_faces
 from emolens.pipeline.smoothing import EmaSmoother
 from emolens.pipeline.timeline import TimelineWriter
-from emolens.pipeline.tracking import FaceTracker
+from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY, FaceTracker
 from emolens.pipeline.video_io import (
     VideoFrame,
     VideoInfo,
@@ -84,7 +84,7 @@ class VideoAnalysis:
         recognizer: EmotionRecognizer,
         reader: VideoReader,
         *,
-        every: int = 1,
+        every: int = DEFAULT_DETECT_EVERY,
         smoothing: float = DEFAULT_SMOOTHING,
         max_age: float = DEFAULT_MAX_AGE,
         min_iou: float = 0.3,
@@ -209,7 +209,7 @@ def analyze_video(
     recognizer: EmotionRecognizer,
     source: VideoSource,
     *,
-    every: int = 1,
+    every: int = DEFAULT_DETECT_EVERY,
     smoothing: float = DEFAULT_SMOOTHING,
     sample_fps: float | None = None,
     realtime: bool = False,
@@ -248,7 +248,7 @@ def process_video(
     parquet: Path | None = None,
     json_path: Path | None = None,
     report: Path | None = None,
-    every: int = 1,
+    every: int = DEFAULT_DETECT_EVERY,
     smoothing: float = DEFAULT_SMOOTHING,
     sample_fps: float | None = None,
     progress: Progress | None = None,
@@ -309,7 +309,7 @@ def run_video_job(
     source: VideoSource,
     out_dir: str | Path,
     *,
-    every: int = 1,
+    every: int = DEFAULT_DETECT_EVERY,
     annotate: bool = True,
     progress: Progress | None = None,
 ) -> VideoOutputs:

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
+
 WINDOW = "emolens (q: quit)"
 
 EveryOption = Annotated[
@@ -85,7 +87,7 @@ def video(
         Path | None,
         typer.Option(help="Write annotated.mp4, timeline.csv, summary.json and report.html into this folder."),
     ] = None,
-    detect_every: EveryOption = 1,
+    detect_every: EveryOption = DEFAULT_DETECT_EVERY,
     smoothing: SmoothingOption = 0.5,
     sample_fps: Annotated[
         float | None, typer.Option(help="Analyse about this many frames per second (default: every frame).")
@@ -147,7 +149,7 @@ def webcam(
     realtime: Annotated[
         bool, typer.Option(help="Play files at their own speed, dropping frames when analysis is slower.")
     ] = True,
-    detect_every: EveryOption = 1,
+    detect_every: EveryOption = DEFAULT_DETECT_EVERY,
     smoothing: SmoothingOption = 0.5,
     model: ModelOption = None,
     detector: DetectorOption = "yunet",

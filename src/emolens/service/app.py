@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from emolens import __version__
 from emolens.errors import EmolensError
 from emolens.pipeline.drawing import colour_of
+from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.service.analysis import Analyzer
 from emolens.service.errors import (
@@ -179,7 +180,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @api.post("/videos", response_model=JobOut, status_code=202, openapi_extra=VIDEO_BODY)
     async def videos(
         request: Request,
-        every: int = Query(1, ge=1, le=1000, description="Analyse every N-th frame."),
+        every: int = Query(
+            DEFAULT_DETECT_EVERY,
+            ge=1,
+            le=1000,
+            description="Run the face detector on every N-th frame (faces are tracked in between).",
+        ),
         annotate: bool = Query(True, description="Also write the annotated video."),
     ) -> JobOut:
         """Start analysing an uploaded video (multipart field `file`); poll `GET /v1/jobs/{id}`."""

@@ -9,6 +9,10 @@ import typer
 
 from emolens.service.settings import ServiceSettings
 
+#: Seconds an idle keep-alive connection stays open. Uvicorn's 5 s default closed connections that
+#: busy clients were about to reuse (measured: one ReadError in 1,000 requests under load).
+KEEP_ALIVE = 30
+
 
 def _help(text: str, field: str) -> str:
     """Option help naming the setting's default and environment variable (no brackets: Rich reads them)."""
@@ -134,12 +138,14 @@ def register(app: typer.Typer) -> None:
         )
         try:
             if workers == 1:
-                uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+                uvicorn.run(
+                    create_app(settings), host=host, port=port, log_level=log_level, timeout_keep_alive=KEEP_ALIVE
+                )
             else:
                 os.environ[CONFIG_ENV] = settings.to_json()
                 uvicorn.run(
                     "emolens.service.app:create_app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level,
+                    workers=workers, log_level=log_level, timeout_keep_alive=KEEP_ALIVE,
                 )  # fmt: skip
         finally:
             if temporary and settings.jobs_dir:

@@ -78,7 +78,8 @@ class TrainConfig:
             raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The configuration as plain JSON types: the same in ``config.json`` and in checkpoints."""
+        return json.loads(json.dumps(asdict(self)))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:

@@ -128,8 +128,8 @@ class Trainer:
             raise ConfigError(f"{dataset.root}: needs faces in both the train and the validation split")
         self.lowpass_sigma, train_extra = self._resolve_lowpass(train, val, init_state)
         self.teachers = [self._load_teacher(path) for path in cfg.teachers]
-        self.train_lowpass = GaussianLowPass(train_extra).to(self.device)
-        self.eval_lowpass = GaussianLowPass(self.lowpass_sigma).to(self.device)
+        self.train_lowpass = GaussianLowPass(train_extra, self.model_cfg.input_size).to(self.device)
+        self.eval_lowpass = GaussianLowPass(self.lowpass_sigma, self.model_cfg.input_size).to(self.device)
         self.train_x = torch.from_numpy(train.images).unsqueeze(1).to(self.device)
         self.train_y = torch.from_numpy(train.labels.astype(np.int64)).to(self.device)
         self.train_labels = train.labels.astype(np.int64)
