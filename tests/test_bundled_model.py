@@ -1,0 +1,43 @@
+"""The bundled int8 ONNX model on this machine's CPU behaves like the fp32 checkpoint it was exported from.
+
+int8 kernels differ between CPUs (VNNI or not); a quantization that overflows on one of them shows up
+here as predictions that no longer agree with the network's own fp32 ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from emolens.labels import FER_CLASSES
+from emolens.models.layers import GaussianLowPass
+from emolens.runtime.bundled import bundled_path
+from emolens.runtime.classifier import EmotionClassifier
+from emolens.training.checkpoint import load_model
+
+
+@pytest.fixture(scope="module")
+def public_faces(fer_root: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Every third PublicTest face (1,197 faces) and its label."""
+    files = sorted((fer_root / "test").glob("*/PublicTest_*.jpg"))[::3]
+    images = np.stack([cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) for f in files])
+    return images, np.array([FER_CLASSES.index(f.parent.name) for f in files])
+
+
+def test_bundled_int8_model_agrees_with_its_fp32_checkpoint(public_faces) -> None:
+    images, labels = public_faces
+    onnx_model = EmotionClassifier(bundled_path("default"), threads=2)
+    network, state = load_model(bundled_path("default", ".pt"))
+    meta = onnx_model.metadata
+    assert list(state["classes"]) == list(meta.classes) and state["lowpass_sigma"] == meta.lowpass_sigma
+    with torch.no_grad():
+        x = GaussianLowPass(meta.lowpass_sigma, meta.input_size)(torch.from_numpy(images[:, None] / 255.0).float())
+        fp32 = network((x - meta.mean) / meta.std).argmax(1).numpy()
+    int8 = onnx_model.logits(images).argmax(1)
+    assert (int8 == fp32).mean() > 0.9
+    fp32_acc, int8_acc = (fp32 == labels).mean(), (int8 == labels).mean()
+    assert int8_acc > fp32_acc - 0.02 and int8_acc > 0.5
