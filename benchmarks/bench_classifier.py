@@ -1,11 +1,14 @@
-"""ONNX Runtime classifier throughput (faces/s) at batch 1 and batch 64 with 2 threads.
+"""ONNX Runtime classifier throughput (faces/s) at batch 1 and batch 64 with 2 threads, and accuracy.
 
 Every registered architecture is exported as it would ship (the Gaussian low-pass in front, fp32 and
 static int8 calibrated on training faces; random weights do not change the speed), and every bundled
-model file is measured too. Ratios are against seed-cnn fp32 measured in the same run. The goal for
-the default model is >= 6,000 faces/s at batch 64 on 2 cores.
+model file is measured too, with trained model files given by ``--files`` (e.g. the ``model.onnx``
+of training runs, or the first bundled model taken from git). For trained files the same run also
+measures accuracy on PublicTest and PrivateTest, so accuracy and speed come from one machine. Ratios
+are against seed-cnn fp32 measured in the same run. The goal for the default model is >= 6,000
+faces/s at batch 64 on 2 cores.
 
-    python benchmarks/bench_classifier.py [--models resnet-s ...] [--threads 2] [--seconds 3]
+    python benchmarks/bench_classifier.py [--models resnet-s ...] [--files runs/*/model.onnx] [--threads 2]
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from emolens.data import load_dataset
+from emolens.data import FaceDataset, load_dataset
 from emolens.export import quantize_int8, torch_to_onnx, write_metadata
 from emolens.models import create_model, list_models
 from emolens.models.layers import GaussianLowPass
@@ -37,6 +40,11 @@ def faces_per_second(classifier: EmotionClassifier, faces: np.ndarray, batch: in
     return done / (time.perf_counter() - started)
 
 
+def accuracy(classifier: EmotionClassifier, dataset: FaceDataset, split: str) -> float:
+    part = dataset.relabel(classifier.classes).split(split)
+    return float((classifier.logits(part.images).argmax(1) == part.labels).mean())
+
+
 def export_architecture(name: str, folder: Path, faces: np.ndarray, threads: int) -> dict[str, Path]:
     network = create_model(name).eval()
     model = torch.nn.Sequential(GaussianLowPass(3.25, 48), network)
@@ -51,33 +59,36 @@ def export_architecture(name: str, folder: Path, faces: np.ndarray, threads: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=[n for n in list_models() if n != "resnet18"])
+    parser.add_argument("--files", nargs="*", type=Path, default=[], help="trained .onnx files to measure too")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
-    faces = load_dataset().split("val").images[:1024]
-    rows: list[tuple[str, float, float]] = []
+    dataset = load_dataset()
+    faces = dataset.split("val").images[:1024]
+    rows: list[tuple[str, float, float, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         files: list[tuple[str, Path]] = []
         for name in args.models:
             for precision, path in export_architecture(name, Path(tmp), faces, args.threads).items():
                 files.append((f"{name} {precision}", path))
-        files += [(f"bundled `{n}`", bundled_path(n)) for n in bundled_names()]
-        for label, path in files:
+        trained = [(f"bundled `{n}`", bundled_path(n)) for n in bundled_names()]
+        trained += [(f"`{f}`", f) for f in args.files]
+        for label, path in files + trained:
             classifier = EmotionClassifier(path, threads=args.threads)
-            rows.append(
-                (
-                    label,
-                    faces_per_second(classifier, faces, 1, args.seconds),
-                    faces_per_second(classifier, faces, 64, args.seconds),
-                )
+            scores = (
+                " | ".join(f"{100 * accuracy(classifier, dataset, s):.2f} %" for s in ("val", "test"))
+                if (label, path) in trained
+                else "- | -"
             )
+            b1 = faces_per_second(classifier, faces, 1, args.seconds)
+            rows.append((label, b1, faces_per_second(classifier, faces, 64, args.seconds), scores))
             print(f"measured {label}", flush=True)
     baseline = next((r for r in rows if r[0] == "seed-cnn fp32"), rows[0])
     print(f"\n# ONNX Runtime classifier, {args.threads} threads (ratios vs {baseline[0]})")
-    print("| model | batch 1 faces/s | batch 64 faces/s | batch 64 vs baseline |")
-    print("|---|---|---|---|")
-    for label, b1, b64 in rows:
-        print(f"| {label} | {b1:,.0f} | {b64:,.0f} | x{b64 / baseline[2]:.2f} |")
+    print("| model | batch 1 faces/s | batch 64 faces/s | batch 64 vs baseline | PublicTest | PrivateTest |")
+    print("|---|---|---|---|---|---|")
+    for label, b1, b64, scores in rows:
+        print(f"| {label} | {b1:,.0f} | {b64:,.0f} | x{b64 / baseline[2]:.2f} | {scores} |")
 
 
 if __name__ == "__main__":
