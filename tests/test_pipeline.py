@@ -44,16 +44,20 @@ def test_every_planted_face_is_found_where_it_was_put(rec, group) -> None:
         assert iou(box, boxes).max() > 0.4
 
 
-def test_faces_of_a_photo_are_classified_like_their_original_crops(rec, group) -> None:
-    photo, boxes, originals = group
-    result = rec.analyze(photo)
-    found = np.array([f.box for f in result.faces])
-    order = [int(iou(b, found).argmax()) for b in boxes]
-    in_photo = np.array([result.faces[k].emotion for k in order])
-    direct = np.array([rec.classes[i] for i in rec.classify(originals).argmax(1)])
-    # Measured on 1,000 PublicTest faces: detector crops agree with the original crops 73 % of the time
-    # (the model is framing-sensitive); a cropping bug would fall to chance (~25-30 %).
-    assert (in_photo == direct).mean() >= 0.5
+def test_faces_of_a_photo_are_classified_like_their_original_crops(rec, compose, sharp_faces) -> None:
+    faces = sharp_faces[0][::3][:48]  # 48 PublicTest faces of every class, in 4 photos of 12
+    agree = []
+    for start in range(0, len(faces), 12):
+        originals = faces[start : start + 12]
+        photo, boxes = compose(originals, size=(1920, 1080), face_px=150, seed=start)
+        result = rec.analyze(photo)
+        found = np.array([f.box for f in result.faces])
+        in_photo = [result.faces[int(iou(b, found).argmax())].emotion for b in boxes]
+        direct = [rec.classes[i] for i in rec.classify(originals).argmax(1)]
+        agree += [a == b for a, b in zip(in_photo, direct, strict=True)]
+    # Measured on 240 PublicTest faces in 20 such photos: detector crops agree with the original crops
+    # 74 % of the time (the model is framing-sensitive); a cropping bug would fall to chance (~25-30 %).
+    assert np.mean(agree) >= 0.55
 
 
 def test_all_faces_of_a_photo_go_through_the_classifier_in_one_call(rec, group, monkeypatch) -> None:
