@@ -67,17 +67,17 @@ def main() -> None:
     faces = dataset.split("val").images[:1024]
     rows: list[tuple[str, float, float, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        files: list[tuple[str, Path]] = []
+        files: list[tuple[str, Path, bool]] = []  # (label, path, trained: measure its accuracy too)
         for name in args.models:
             for precision, path in export_architecture(name, Path(tmp), faces, args.threads).items():
-                files.append((f"{name} {precision}", path))
-        trained = [(f"bundled `{n}`", bundled_path(n)) for n in bundled_names()]
-        trained += [(f"`{f}`", f) for f in args.files]
-        for label, path in files + trained:
+                files.append((f"{name} {precision}", path, False))
+        files += [(f"bundled `{n}`", bundled_path(n), True) for n in bundled_names()]
+        files += [(f"`{f}`", f, True) for f in args.files]
+        for label, path, trained in files:
             classifier = EmotionClassifier(path, threads=args.threads)
             scores = (
                 " | ".join(f"{100 * accuracy(classifier, dataset, s):.2f} %" for s in ("val", "test"))
-                if (label, path) in trained
+                if trained
                 else "- | -"
             )
             b1 = faces_per_second(classifier, faces, 1, args.seconds)

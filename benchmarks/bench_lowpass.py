@@ -17,6 +17,7 @@ import torch
 from emolens.data import load_dataset
 from emolens.models.layers import GaussianLowPass
 from emolens.training.checkpoint import load_model
+from emolens.training.trainer import normalize
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     print("|---|---|")
     for sigma in args.sigmas:
         with torch.no_grad():
-            x = (GaussianLowPass(sigma, cfg["input_size"])(faces) - cfg["mean"]) / cfg["std"]
+            x = normalize(GaussianLowPass(sigma, cfg["input_size"])(faces), cfg["mean"], cfg["std"])
             predictions = torch.cat([network(b).argmax(1) for b in x.split(512)]).numpy()
         print(f"| {sigma:g} | {100 * (predictions == val.labels).mean():.2f} % |", flush=True)
 

@@ -18,6 +18,7 @@ from emolens.models.layers import GaussianLowPass
 from emolens.runtime.bundled import bundled_path
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.training.checkpoint import load_model
+from emolens.training.trainer import normalize
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def test_bundled_int8_model_agrees_with_its_fp32_checkpoint(public_faces) -> Non
     assert list(state["classes"]) == list(meta.classes) and state["lowpass_sigma"] == meta.lowpass_sigma
     with torch.no_grad():
         x = GaussianLowPass(meta.lowpass_sigma, meta.input_size)(torch.from_numpy(images[:, None] / 255.0).float())
-        fp32 = network((x - meta.mean) / meta.std).argmax(1).numpy()
+        fp32 = network(normalize(x, meta.mean, meta.std)).argmax(1).numpy()
     int8 = onnx_model.logits(images).argmax(1)
     assert (int8 == fp32).mean() > 0.9
     fp32_acc, int8_acc = (fp32 == labels).mean(), (int8 == labels).mean()

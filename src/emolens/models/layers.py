@@ -71,7 +71,6 @@ class GaussianLowPass(nn.Module):
     def __init__(self, sigma: float, size: int = 48):
         super().__init__()
         self.sigma = float(sigma)
-        self.size = size
         radius = max(1, math.ceil(3 * self.sigma))
         taps = torch.arange(-radius, radius + 1, dtype=torch.float32)
         kernel = torch.exp(-(taps**2) / (2 * max(self.sigma, 1e-6) ** 2))
