@@ -1,7 +1,8 @@
 """ONNX Runtime classifier throughput (faces/s) at batch 1 and batch 64 with 2 threads, and accuracy.
 
-Every registered architecture is exported as it would ship (the Gaussian low-pass in front, fp32 and
-static int8 calibrated on training faces; random weights do not change the speed), and every bundled
+Every registered architecture is exported as it would ship (the Gaussian low-pass and the input-range
+adapter in front, fp32 and static int8 calibrated on training faces; random weights do not change the
+speed), and every bundled
 model file is measured too, with trained model files given by ``--files`` (e.g. the ``model.onnx``
 of training runs, or the first bundled model taken from git). For trained files the same run also
 measures accuracy on PublicTest and PrivateTest, so accuracy and speed come from one machine. Ratios
@@ -19,12 +20,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from emolens.data import FaceDataset, load_dataset
-from emolens.export import quantize_int8, torch_to_onnx, write_metadata
+from emolens.export import inference_graph, quantize_int8, torch_to_onnx, write_metadata
 from emolens.models import create_model, list_models
-from emolens.models.layers import GaussianLowPass
+from emolens.models.layers import InputRangeAdapter
 from emolens.runtime.bundled import bundled_names, bundled_path
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.runtime.metadata import ModelMetadata
@@ -47,7 +47,7 @@ def accuracy(classifier: EmotionClassifier, dataset: FaceDataset, split: str) ->
 
 def export_architecture(name: str, folder: Path, faces: np.ndarray, threads: int) -> dict[str, Path]:
     network = create_model(name).eval()
-    model = torch.nn.Sequential(GaussianLowPass(3.25, 48), network)
+    model = inference_graph(network, 3.25, 48, InputRangeAdapter(-1.0, 1.0, 0.4))
     meta = ModelMetadata(classes=("a", "b", "c", "d", "e", "f", "g"), input_size=48, mean=0.5, std=0.25)
     fp32 = torch_to_onnx(model, folder / f"{name}.onnx", 48)
     write_metadata(fp32, meta)

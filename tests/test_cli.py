@@ -10,6 +10,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from emolens.cli import app
+from emolens.evaluation.robustness import CORRUPTIONS
 
 runner = CliRunner()
 
@@ -64,7 +65,7 @@ def test_data_info_and_evaluate_on_real_faces(fer_subset: Path, tmp_path: Path) 
     info = runner.invoke(app, ["data", "info", str(fer_subset)])
     assert info.exit_code == 0 and "happy" in info.stdout
     report = runner.invoke(
-        app, ["evaluate", "--data", str(fer_subset), "--split", "val", "--out", str(tmp_path / "eval")]
+        app, ["evaluate", "--data", str(fer_subset), "--split", "val", "--robustness", "--out", str(tmp_path / "eval")]
     )
     assert report.exit_code == 0, report.output
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
@@ -73,3 +74,7 @@ def test_data_info_and_evaluate_on_real_faces(fer_subset: Path, tmp_path: Path) 
     )
     assert 0.0 <= metrics["val"]["accuracy"] <= 1.0 and (tmp_path / "eval" / "val_confusion_normalized.png").exists()
     assert np.array(metrics["val"]["confusion"]).sum() == metrics["val"]["count"]
+    robustness = metrics["val"]["extra"]["robustness"]
+    assert {row["corruption"] for row in robustness} == set(CORRUPTIONS) and len(robustness) == 30
+    assert "val: robustness" in report.stdout and (tmp_path / "eval" / "val_robustness.png").exists()
+    assert "| jpeg (quality) | 75: " in (tmp_path / "eval" / "report.md").read_text()

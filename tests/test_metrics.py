@@ -15,6 +15,7 @@ from emolens.evaluation.metrics import (
     top_k_accuracy,
 )
 from emolens.evaluation.report import EvaluationReport
+from emolens.evaluation.robustness import CORRUPTIONS, by_corruption, describe_row, robustness_scores
 
 LABELS = np.array([0, 0, 0, 1, 1, 2])
 PREDICTIONS = np.array([0, 0, 1, 1, 2, 2])
@@ -65,3 +66,38 @@ def test_report_from_logits() -> None:
     assert report.top2 == pytest.approx(1.0)
     assert report.recall == pytest.approx((1.0, 0.5, 1.0))
     assert "| accuracy | 75.00 % |" in report.to_markdown()
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_corruptions_keep_shape_and_grow_with_severity(name: str, sharp_faces: tuple[np.ndarray, np.ndarray]) -> None:
+    faces = sharp_faces[0][:32]
+    corruption = CORRUPTIONS[name]
+    changes = []
+    for severity in corruption.severities:
+        out = corruption.apply(faces, severity, np.random.default_rng(0))
+        assert out.shape == faces.shape and out.dtype == np.uint8
+        changes.append(np.abs(out.astype(np.float64) - faces).mean())
+    assert 0 < changes[0] < changes[-1], changes
+
+
+def test_robustness_scores_follow_what_a_corruption_does_to_the_signal() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 20)
+    faces = np.where(labels[:, None, None] == 1, 200, 60) + rng.integers(-20, 21, (40, 48, 48))
+    faces = faces.astype(np.uint8)
+
+    def brightness_classifier(images: np.ndarray) -> np.ndarray:
+        bright = images.mean(axis=(1, 2)) > 128
+        return np.stack([~bright, bright], axis=1).astype(np.float32)
+
+    corruptions = {"exposure": CORRUPTIONS["exposure"], "noise": CORRUPTIONS["noise"]}
+    scores = {
+        (s.corruption, s.severity): s.accuracy
+        for s in robustness_scores(brightness_classifier, faces, labels, corruptions)
+    }
+    assert len(scores) == 10
+    assert scores[("noise", 40.0)] == 1.0  # zero-mean noise leaves the mean brightness alone
+    assert scores[("exposure", 0.7)] == 1.0  # 200 * 0.7 = 140 is still bright
+    assert scores[("exposure", 0.5)] == 0.5  # every bright face now reads as dark
+    grouped = by_corruption([s.to_dict() for s in robustness_scores(brightness_classifier, faces, labels, corruptions)])
+    assert list(grouped) == ["exposure", "noise"] and describe_row(grouped["noise"]).startswith("5: 100.0 %")

@@ -7,6 +7,7 @@ import torch
 
 from emolens.errors import ConfigError
 from emolens.models import count_flops, create_model, list_models, summarize
+from emolens.models.layers import InputRangeAdapter
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -29,3 +30,25 @@ def test_flops_of_a_single_convolution_by_hand() -> None:
 def test_unknown_model_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="unknown model 'nope'"):
         create_model("nope")
+
+
+def test_input_range_adapter_moves_only_faces_outside_the_training_range() -> None:
+    gen = torch.Generator().manual_seed(0)
+    training = torch.randn(400, 1, 8, 8, generator=gen) * torch.rand(400, 1, 1, 1, generator=gen) + torch.randn(
+        400, 1, 1, 1, generator=gen
+    )
+    adapter = InputRangeAdapter.fit(training)
+    means, stds = training.mean(dim=(2, 3)).flatten(), training.std(dim=(2, 3), unbiased=False).flatten()
+    assert adapter.low == pytest.approx(torch.quantile(means, 0.05).item())
+    assert adapter.min_std == pytest.approx(torch.quantile(stds, 0.25).item())
+    pattern = torch.randn(1, 1, 8, 8, generator=gen)
+    pattern = (pattern - pattern.mean()) / pattern.std(unbiased=False)
+    typical = pattern * (2 * adapter.min_std) + (adapter.low + adapter.high) / 2
+    assert torch.allclose(adapter(typical), typical, atol=1e-5)
+    dark_and_flat = pattern * (adapter.min_std / 4) + (adapter.low - 3)
+    out = adapter(dark_and_flat)
+    assert out.mean().item() == pytest.approx(adapter.low, abs=1e-4)
+    assert out.std(unbiased=False).item() == pytest.approx(adapter.min_std, rel=1e-4)
+    assert torch.allclose((out - out.mean()) / out.std(), pattern / pattern.std(), atol=1e-4)  # same face, rescaled
+    back = InputRangeAdapter.from_grey(adapter.to_grey(0.5, 0.25), 0.5, 0.25)
+    assert (back.low, back.high, back.min_std) == pytest.approx((adapter.low, adapter.high, adapter.min_std))

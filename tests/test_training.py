@@ -14,7 +14,8 @@ from rich.console import Console
 from emolens.data import load_dataset
 from emolens.errors import ConfigError, ModelFileError
 from emolens.export import export_checkpoint
-from emolens.models.layers import GaussianLowPass
+from emolens.models.layers import GaussianLowPass, InputRangeAdapter
+from emolens.reports.model_card import write_model_card
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.training import TrainConfig, Trainer, load_model, train
 from emolens.training.augment import AugmentConfig
@@ -108,6 +109,14 @@ def test_transfer_learning_rebuilds_the_head_and_keeps_shared_classes(
     _tuned, tuned_state = load_model(result.best_checkpoint)
     assert tuned_state["classes"] == list(classes)
     assert tuned_state["lowpass_sigma"] == state["lowpass_sigma"]
+    exported = export_checkpoint(
+        result.best_checkpoint, tmp_path / "ft.onnx", data=folder, tta=False, detector_crops=False
+    )
+    card = write_model_card(exported, result.best_checkpoint, data=folder).read_text()
+    first, second = (line for line in card.splitlines() if line.startswith("emolens train"))
+    assert f"--run-dir {trained.run_dir}" in first and "--init" not in first
+    assert f"--run-dir {tmp_path / 'ft'}" in second and f"--init {trained.best_checkpoint}" in second
+    assert card.count("epochs (best epoch") == 2 and "| thumbs |" in card
 
 
 def test_onnx_matches_pytorch_on_real_faces_and_carries_its_metadata(trained, fer_full, tmp_path: Path) -> None:
@@ -117,10 +126,13 @@ def test_onnx_matches_pytorch_on_real_faces_and_carries_its_metadata(trained, fe
     assert meta.lowpass_sigma > 2.0 and 0.3 < meta.temperature < 5
     assert set(meta.metrics) == {"val", "test"}
     faces = fer_full.split("test").images[:64]
+    faces[:8] //= 4  # dark faces, for the input-range adapter to bring back into the training range
     network, state = load_model(trained.best_checkpoint)
+    adapter = InputRangeAdapter.from_grey(meta.input_range, meta.mean, meta.std)
+    assert 50 < meta.input_range["low"] < 128 < meta.input_range["high"] < 210 and meta.input_range["min_std"] > 10
     with torch.no_grad():
         x = (torch.from_numpy(faces).float().div(255).unsqueeze(1) - meta.mean) / meta.std
-        expected = network(GaussianLowPass(state["lowpass_sigma"], 48)(x)).numpy()
+        expected = network(adapter(GaussianLowPass(state["lowpass_sigma"], 48)(x))).numpy()
     got = EmotionClassifier(result.path).logits(faces)
     assert np.abs(got - expected).max() < 1e-3
     assert meta.metrics["val"]["accuracy"] == pytest.approx(result.reports[0].accuracy)

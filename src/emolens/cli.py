@@ -250,6 +250,16 @@ def _print_reports(reports: list[Any]) -> None:
     for r in reports:
         recall.add_row(r.split, *(f"{100 * v:.1f} %" for v in r.recall))
     console.print(recall)
+    for r in reports:
+        if robustness := r.extra.get("robustness"):
+            from emolens.evaluation.robustness import by_corruption, describe_row
+
+            table = Table(
+                "corruption", "unit", "accuracy at each severity, mild to harsh", title=f"{r.split}: robustness"
+            )
+            for name, rows in by_corruption(robustness).items():
+                table.add_row(name, rows[0]["unit"], describe_row(rows))
+            console.print(table)
 
 
 @app.command()
@@ -268,6 +278,10 @@ def evaluate(
     detector_crops: Annotated[
         bool, typer.Option(help="Also report accuracy on faces re-framed, detected and cropped by the product.")
     ] = False,
+    robustness: Annotated[
+        bool,
+        typer.Option(help="Also report accuracy under JPEG, low resolution, noise, exposure, contrast and head roll."),
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Folder for metrics.json, report.md and plots.")] = None,
     threads: ThreadsOption = None,
 ) -> None:
@@ -276,7 +290,14 @@ def evaluate(
 
     with err_console.status("evaluating"):
         reports = evaluate_model(
-            model, data, split or ["val", "test"], tta=tta, detector_crops=detector_crops, out_dir=out, threads=threads
+            model,
+            data,
+            split or ["val", "test"],
+            tta=tta,
+            detector_crops=detector_crops,
+            robustness=robustness,
+            out_dir=out,
+            threads=threads,
         )
     _print_reports(reports)
     if out:
@@ -294,6 +315,10 @@ def export(
     lowpass: Annotated[
         float | None, typer.Option(help="Override the input low-pass sigma (px) of the checkpoint.")
     ] = None,
+    adapt_range: Annotated[
+        bool,
+        typer.Option(help="Bring each face's brightness and contrast into the training faces' range, in the graph."),
+    ] = True,
     threads: ThreadsOption = None,
 ) -> None:
     """Export a checkpoint to ONNX with its metadata, calibrate it and measure it (needs the train extra)."""
@@ -301,7 +326,9 @@ def export(
     from emolens.reports.model_card import write_model_card
 
     with err_console.status("exporting, calibrating and evaluating"):
-        result = export_checkpoint(checkpoint, out, data=data, quantize=quantize, threads=threads, lowpass=lowpass)
+        result = export_checkpoint(
+            checkpoint, out, data=data, quantize=quantize, threads=threads, lowpass=lowpass, adapt_range=adapt_range
+        )
     _print_reports(result.reports)
     if card:
         path = write_model_card(result, checkpoint, data=data)

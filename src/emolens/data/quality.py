@@ -9,6 +9,7 @@ Gaussian blur that turns a sharp split into the blurred one by matching their ra
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -64,6 +65,11 @@ class BlurEstimate:
     def blurred(self) -> bool:
         """Whether the images are clearly blurrier than the reference (not just noise in the fit)."""
         return self.sigma >= 0.75 and self.sharpness_images < 0.5 * self.sharpness_reference
+
+    def extra_for(self, sigma: float) -> float:
+        """The Gaussian blur the images still need to reach a total blur of ``sigma`` pixels."""
+        own = self.sigma if self.blurred else 0.0
+        return math.sqrt(max(sigma**2 - own**2, 0.0))
 
 
 def estimate_blur(

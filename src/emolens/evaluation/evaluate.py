@@ -10,6 +10,7 @@ import numpy as np
 from emolens.data import FaceDataset, load_dataset
 from emolens.evaluation.detector_crops import detector_crop_score
 from emolens.evaluation.report import EvaluationReport, write_reports
+from emolens.evaluation.robustness import robustness_scores
 from emolens.evaluation.tta import tta_probabilities
 from emolens.pipeline.recognizer import EmotionRecognizer
 from emolens.runtime.classifier import EmotionClassifier
@@ -21,9 +22,11 @@ def evaluate_classifier(
     splits: Sequence[str],
     tta: bool = False,
     detector_crops: bool = False,
+    robustness: bool = False,
 ) -> list[EvaluationReport]:
-    """One report per split, with the model's stored temperature; ``tta`` adds the TTA accuracy and
-    ``detector_crops`` the accuracy on faces re-framed, detected and cropped by the product."""
+    """One report per split, with the model's stored temperature; ``tta`` adds the TTA accuracy,
+    ``detector_crops`` the accuracy on faces re-framed, detected and cropped by the product, and
+    ``robustness`` the accuracy under each corruption of :mod:`emolens.evaluation.robustness`."""
     dataset = dataset.relabel(classifier.classes)
     recognizer = EmotionRecognizer(model=classifier.path, threads=classifier.threads) if detector_crops else None
     reports = []
@@ -37,6 +40,9 @@ def evaluate_classifier(
         )
         if recognizer is not None:
             report.extra["detector_crops"] = detector_crop_score(recognizer, part.images, labels, split).to_dict()
+        if robustness:
+            scores = robustness_scores(classifier.predict_proba, part.images, labels)
+            report.extra["robustness"] = [score.to_dict() for score in scores]
         reports.append(report)
     return reports
 
@@ -48,6 +54,7 @@ def evaluate_model(
     *,
     tta: bool = False,
     detector_crops: bool = False,
+    robustness: bool = False,
     out_dir: str | Path | None = None,
     threads: int | None = None,
 ) -> list[EvaluationReport]:
@@ -55,7 +62,9 @@ def evaluate_model(
     ``metrics.json``, ``report.md`` and plots to ``out_dir``."""
     classifier = EmotionClassifier(model, threads=threads)
     dataset = load_dataset(data, size=classifier.input_size)
-    reports = evaluate_classifier(classifier, dataset, splits, tta=tta, detector_crops=detector_crops)
+    reports = evaluate_classifier(
+        classifier, dataset, splits, tta=tta, detector_crops=detector_crops, robustness=robustness
+    )
     if out_dir is not None:
         out = Path(out_dir)
         relabelled = dataset.relabel(classifier.classes)

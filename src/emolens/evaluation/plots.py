@@ -61,3 +61,22 @@ def plot_reliability(calibrations: dict[str, Any], path: Path, title: str = "rel
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
     return save_figure(fig, path)
+
+
+def plot_robustness(by_corruption: dict[str, list[dict[str, Any]]], clean: float, path: Path, title: str = "") -> Path:
+    """Accuracy against severity, one panel per corruption, with the accuracy on clean faces as a line."""
+    cols = 3
+    rows = -(-len(by_corruption) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, (name, scores) in zip(axes.flat, by_corruption.items(), strict=False):
+        severities = [s["severity"] for s in scores]
+        ax.plot(range(len(scores)), [100 * s["accuracy"] for s in scores], "o-", label=name)
+        ax.axhline(100 * clean, ls="--", color="grey", label="clean")
+        ax.set_xticks(range(len(scores)), [f"{v:g}" for v in severities])
+        ax.set(xlabel=scores[0]["unit"], ylabel="accuracy (%)", title=name, ylim=(0, max(100 * clean + 10, 20)))
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(by_corruption) :]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(f"{title}: accuracy under corruptions")
+    return save_figure(fig, path)

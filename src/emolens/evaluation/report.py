@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from emolens.evaluation.metrics import calibration, class_scores, confusion_matrix, softmax, top_k_accuracy
-from emolens.evaluation.plots import plot_confusion, plot_reliability
+from emolens.evaluation.plots import plot_confusion, plot_reliability, plot_robustness
+from emolens.evaluation.robustness import by_corruption, describe_row
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,18 @@ class EvaluationReport:
         lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
         for c, p, r, f, s in zip(self.classes, self.precision, self.recall, self.f1, self.support, strict=True):
             lines.append(f"| {c} | {100 * p:.1f} % | {100 * r:.1f} % | {f:.3f} | {s} |")
+        if robustness := self.extra.get("robustness"):
+            lines += ["", "| corruption (unit) | accuracy at each severity, mild to harsh |", "|---|---|"]
+            for name, rows in by_corruption(robustness).items():
+                lines.append(f"| {name} ({rows[0]['unit']}) | {describe_row(rows)} |")
         return "\n".join(lines) + "\n"
 
     def save_plots(self, out_dir: Path, labels: np.ndarray, logits: np.ndarray, prefix: str = "") -> list[Path]:
-        """Confusion matrices (counts, row-normalised) and the reliability diagram (raw vs calibrated)."""
+        """Confusion matrices (counts, row-normalised), the reliability diagram (raw vs calibrated) and,
+        when measured, accuracy against the severity of each corruption."""
         stem = prefix or self.split
         confusion = np.array(self.confusion)
-        return [
+        plots = [
             plot_confusion(
                 confusion, self.classes, out_dir / f"{stem}_confusion.png", normalize=False, title=f"{stem}: counts"
             ),
@@ -127,6 +133,10 @@ class EvaluationReport:
                 title=f"{stem}: reliability",
             ),
         ]
+        if robustness := self.extra.get("robustness"):
+            path = out_dir / f"{stem}_robustness.png"
+            plots.append(plot_robustness(by_corruption(robustness), self.accuracy, path, stem))
+        return plots
 
 
 def write_reports(reports: list[EvaluationReport], out_dir: Path, title: str) -> tuple[Path, Path]:
@@ -141,6 +151,8 @@ def write_reports(reports: list[EvaluationReport], out_dir: Path, title: str) ->
         md.append(
             f"![{stem} confusion]({stem}_confusion_normalized.png) ![{stem} reliability]({stem}_reliability.png)\n"
         )
+        if "robustness" in report.extra:
+            md.append(f"![{stem} robustness]({stem}_robustness.png)\n")
     md_path = out_dir / "report.md"
     md_path.write_text("\n".join(md))
     return json_path, md_path

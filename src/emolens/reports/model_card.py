@@ -56,6 +56,30 @@ def train_command(config: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def run_chain(run_dir: Path) -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
+    """(run folder, config, summary) of a training run, preceded by those of the run whose checkpoint
+    it started from (``--init path/best.pt``), and so on back to the first run."""
+    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
+    summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
+    chain = [(run_dir, config, summary)]
+    init = Path(str(config.get("init") or ""))
+    if init.suffix == ".pt" and (init.parent / "config.json").exists() and init.parent.resolve() != run_dir.resolve():
+        chain = run_chain(init.parent) + chain
+    return chain
+
+
+def _cost_line(summary: dict[str, Any], prefix: str) -> str:
+    """One run's hardware, precision, wall time and epochs as a Markdown list item."""
+    if not summary:
+        return f"- {prefix}hardware and wall time unknown"
+    return (
+        f"- {prefix}{summary.get('hardware', 'unknown hardware')}, precision {summary.get('precision', '?')}"
+        + (", channels-last" if summary.get("channels_last") else "")
+        + f"; {_seconds(summary['wall_seconds'])} for {summary.get('epochs')} epochs (best epoch {summary.get('best_epoch')});"
+        + f" PyTorch {summary.get('torch', '?')}"
+    )
+
+
 def _seconds(text_seconds: float) -> str:
     minutes, seconds = divmod(round(text_seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -70,8 +94,8 @@ def write_model_card(
     assets = model_path.with_name(model_path.stem + "_card")
     assets.mkdir(parents=True, exist_ok=True)
     run_dir = Path(checkpoint).parent
-    summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
-    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
+    chain = run_chain(run_dir)
+    config = chain[-1][1]
     if (run_dir / "curves.png").exists():
         shutil.copy(run_dir / "curves.png", assets / "curves.png")
     meta = result.metadata
@@ -128,21 +152,27 @@ def write_model_card(
         f"- input: grey {meta.input_size}x{meta.input_size}, pixels / 255, then (x - {meta.mean}) / {meta.std}",
         f"- a fixed Gaussian low-pass of sigma {meta.lowpass_sigma:.2f} px is part of the graph: the FER2013 Training images here "
         "are that blurred (measured by `emolens data report`), so sharp faces are blurred the same way before the network sees them",
+        *(
+            [
+                f"- then an input-range adapter in the graph: a face whose mean grey lies outside "
+                f"{meta.input_range['low']:.0f}-{meta.input_range['high']:.0f} is moved to the nearer bound, and one whose "
+                f"standard deviation is below {meta.input_range['min_std']:.1f} grey levels is stretched to it (the 5th-95th "
+                "percentiles of the training faces' brightness and the 25th of their contrast), so dark, backlit or "
+                "washed-out faces reach the network looking like the faces it learnt from"
+            ]
+            if meta.input_range
+            else []
+        ),
         f"- calibration: softmax(logits / T) with T = {meta.temperature:.3f}, fitted on PublicTest",
         "",
         "## Training",
         "",
         "```",
-        train_command(config) if config else "(run configuration not found)",
+        *(train_command(c) if c else f"({d}: run configuration not found)" for d, c, _ in chain),
         export_cmd,
         "```",
         "",
-        f"- hardware: {summary.get('hardware', 'unknown')}, precision {summary.get('precision', '?')}"
-        + (", channels-last" if summary.get("channels_last") else ""),
-        f"- wall time: {_seconds(summary['wall_seconds'])} for {summary.get('epochs')} epochs (best epoch {summary.get('best_epoch')})"
-        if summary
-        else "- wall time: unknown",
-        f"- PyTorch {summary.get('torch', '?')}",
+        *(_cost_line(summary, f"`{d}`: " if len(chain) > 1 else "hardware: ") for d, _, summary in chain),
         "",
         f"![learning curves]({rel}/curves.png)" if (assets / "curves.png").exists() else "",
         "",

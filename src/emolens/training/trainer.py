@@ -183,14 +183,13 @@ class Trainer:
     ) -> tuple[float, float]:
         """The model's input blur and the extra blur the train split needs to reach it."""
         estimate = estimate_blur(train.images, val.images)
-        train_sigma = estimate.sigma if estimate.blurred else 0.0
         if self.config.lowpass != "auto":
             sigma = float(self.config.lowpass)
         elif init_state is not None:
             sigma = float(init_state.get("lowpass_sigma", 0.0))
         else:
-            sigma = train_sigma
-        extra = math.sqrt(max(sigma**2 - train_sigma**2, 0.0))
+            sigma = estimate.sigma if estimate.blurred else 0.0
+        extra = estimate.extra_for(sigma)
         self.console.print(
             f"train split blur vs validation: sigma {estimate.sigma:.2f} px (sharpness {estimate.sharpness_images:.0f} vs "
             f"{estimate.sharpness_reference:.0f}); model input low-pass {sigma:.2f} px, extra train blur {extra:.2f} px"
