@@ -2,9 +2,8 @@
 
 Every registered architecture is exported as it would ship (the Gaussian low-pass and the input-range
 adapter in front, fp32 and static int8 calibrated on training faces; random weights do not change the
-speed), and every bundled
-model file is measured too, with trained model files given by ``--files`` (e.g. the ``model.onnx``
-of training runs, or the first bundled model taken from git). For trained files the same run also
+speed), and every bundled model file is measured too, with trained model files given by ``--files``
+(e.g. the ``model.onnx`` of training runs, or the first bundled model taken from git). For trained files the same run also
 measures accuracy on PublicTest and PrivateTest, so accuracy and speed come from one machine. Ratios
 are against seed-cnn fp32 measured in the same run. The goal for the default model is >= 6,000
 faces/s at batch 64 on 2 cores.

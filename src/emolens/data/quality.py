@@ -47,7 +47,8 @@ def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
     return np.stack([cv2.GaussianBlur(im, (0, 0), sigma, borderType=cv2.BORDER_REFLECT_101) for im in images])
 
 
-def _jpeg_roundtrip(images: np.ndarray, quality: int = 75) -> np.ndarray:
+def jpeg_roundtrip(images: np.ndarray, quality: int = 75) -> np.ndarray:
+    """Encode and decode each (N,H,W) uint8 grey image as a JPEG of ``quality`` (1-100)."""
     params = [cv2.IMWRITE_JPEG_QUALITY, quality]
     return np.stack([cv2.imdecode(cv2.imencode(".jpg", im, params)[1], cv2.IMREAD_GRAYSCALE) for im in images])
 
@@ -66,10 +67,14 @@ class BlurEstimate:
         """Whether the images are clearly blurrier than the reference (not just noise in the fit)."""
         return self.sigma >= 0.75 and self.sharpness_images < 0.5 * self.sharpness_reference
 
+    @property
+    def own_sigma(self) -> float:
+        """The blur the images are taken to have: ``sigma`` when they are clearly blurred, else 0."""
+        return self.sigma if self.blurred else 0.0
+
     def extra_for(self, sigma: float) -> float:
         """The Gaussian blur the images still need to reach a total blur of ``sigma`` pixels."""
-        own = self.sigma if self.blurred else 0.0
-        return math.sqrt(max(sigma**2 - own**2, 0.0))
+        return math.sqrt(max(sigma**2 - self.own_sigma**2, 0.0))
 
 
 def estimate_blur(
@@ -87,7 +92,7 @@ def estimate_blur(
     radii = slice(1, images.shape[-1] // 2)
     candidates = np.arange(0.0, 6.01, 0.25) if sigmas is None else sigmas
     errors = [
-        float(np.abs(radial_power(_jpeg_roundtrip(gaussian_blur(ref, float(s))))[radii] - target[radii]).mean())
+        float(np.abs(radial_power(jpeg_roundtrip(gaussian_blur(ref, float(s))))[radii] - target[radii]).mean())
         for s in candidates
     ]
     best = int(np.argmin(errors))

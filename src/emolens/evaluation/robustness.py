@@ -15,11 +15,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from emolens.data.quality import jpeg_roundtrip
+
 
 def jpeg(images: np.ndarray, quality: float, rng: np.random.Generator) -> np.ndarray:
     """Encode and decode each face as a JPEG of ``quality`` (1-100)."""
-    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
-    return np.stack([cv2.imdecode(cv2.imencode(".jpg", face, params)[1], cv2.IMREAD_GRAYSCALE) for face in images])
+    return jpeg_roundtrip(images, int(quality))
 
 
 def low_resolution(images: np.ndarray, side: float, rng: np.random.Generator) -> np.ndarray:

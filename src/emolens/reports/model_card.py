@@ -56,11 +56,14 @@ def train_command(config: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def run_chain(run_dir: Path) -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
     """(run folder, config, summary) of a training run, preceded by those of the run whose checkpoint
     it started from (``--init path/best.pt``), and so on back to the first run."""
-    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
-    summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
+    config, summary = (_read_json(run_dir / name) for name in ("config.json", "summary.json"))
     chain = [(run_dir, config, summary)]
     init = Path(str(config.get("init") or ""))
     if init.suffix == ".pt" and (init.parent / "config.json").exists() and init.parent.resolve() != run_dir.resolve():

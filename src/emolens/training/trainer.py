@@ -188,7 +188,7 @@ class Trainer:
         elif init_state is not None:
             sigma = float(init_state.get("lowpass_sigma", 0.0))
         else:
-            sigma = estimate.sigma if estimate.blurred else 0.0
+            sigma = estimate.own_sigma
         extra = estimate.extra_for(sigma)
         self.console.print(
             f"train split blur vs validation: sigma {estimate.sigma:.2f} px (sharpness {estimate.sharpness_images:.0f} vs "
