@@ -22,6 +22,18 @@ def test_every_registered_model_classifies_a_batch(name: str) -> None:
     assert summary.mflops > 1
 
 
+def test_input_pooling_quarters_the_cost_and_keeps_the_weights_of_the_full_resolution_net() -> None:
+    full, pooled = create_model("resnet-s").eval(), create_model("resnet-s24").eval()
+    assert count_flops(pooled, 48) < 0.3 * count_flops(full, 48)
+    pooled.load_state_dict(full.state_dict())  # same parameters: --init from resnet-s weights works
+    smooth = torch.nn.functional.interpolate(torch.rand(2, 1, 6, 6), size=48, mode="bilinear")
+    with torch.no_grad():
+        assert not torch.allclose(pooled(smooth), full(smooth))
+        assert torch.allclose(
+            pooled(smooth), full.head(full.stages(full.stem(torch.nn.functional.avg_pool2d(smooth, 2))))
+        )
+
+
 def test_flops_of_a_single_convolution_by_hand() -> None:
     conv = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.Flatten(), torch.nn.Linear(8 * 48 * 48, 7))
     assert count_flops(conv, 48) == 2 * (48 * 48 * 8 * 9 + 8 * 48 * 48 * 7)

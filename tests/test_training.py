@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,11 @@ def test_transfer_learning_rebuilds_the_head_and_keeps_shared_classes(
     _tuned, tuned_state = load_model(result.best_checkpoint)
     assert tuned_state["classes"] == list(classes)
     assert tuned_state["lowpass_sigma"] == state["lowpass_sigma"]
+    assert tuned_state["model_config"]["name"] == "resnet-s"  # no --model: the init checkpoint's architecture
+    pooled = train(replace(config, run_dir=str(tmp_path / "ft24"), model="resnet-s24"), console=QUIET)
+    assert load_model(pooled.best_checkpoint)[1]["model_config"]["name"] == "resnet-s24"
+    with pytest.raises(ModelFileError, match="do not fit"):
+        train(replace(config, run_dir=str(tmp_path / "cnn"), model="seed-cnn"), console=QUIET)
     exported = export_checkpoint(
         result.best_checkpoint, tmp_path / "ft.onnx", data=folder, tta=False, detector_crops=False
     )

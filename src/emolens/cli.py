@@ -182,7 +182,10 @@ def _lowpass_value(text: str) -> str | float:
 @friendly
 def train(
     run_dir: Annotated[Path, typer.Option(help="Folder for checkpoints, metrics and curves.")] = Path("runs/default"),
-    model: Annotated[str, typer.Option(help="Architecture name (see `emolens models list`).")] = "resnet-s",
+    model: Annotated[
+        str | None,
+        typer.Option(help="Architecture name (see `emolens models list`); default: the --init model's, else resnet-s."),
+    ] = None,
     data: DataOption = None,
     init: Annotated[
         str | None, typer.Option(help="Start from weights: a bundled model name (default) or a .pt checkpoint.")

@@ -16,6 +16,7 @@ import numpy as np
 
 from emolens.data import load_dataset
 from emolens.evaluation.evaluate import evaluate_classifier
+from emolens.models import model_config
 from emolens.runtime.classifier import EmotionClassifier
 
 #: CLI flag of each TrainConfig field (and augmentation field) where the names differ.
@@ -118,7 +119,8 @@ def write_model_card(
     lines = [
         f"# Model card: `{model_path.name}`",
         "",
-        f"A **{meta.architecture}** network ({meta.params / 1e6:.2f} M parameters, {meta.mflops:.0f} MFLOPs per face at "
+        f"A **{meta.architecture}** network ({model_config(meta.architecture).description}; "
+        f"{meta.params / 1e6:.2f} M parameters, {meta.mflops:.0f} MFLOPs per face at "
         f"{meta.input_size}x{meta.input_size}), {meta.precision} ONNX, that tells {len(meta.classes)} facial expressions "
         f"({', '.join(meta.classes)}) from a grey face crop. Trained by emolens {meta.emolens_version} on FER2013's Training "
         "split only; the epoch was chosen on PublicTest; PrivateTest was measured once, for this card.",

@@ -14,11 +14,17 @@ from emolens.training.augment import AugmentConfig
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("onecycle", "cosine")
 PRECISIONS = ("auto", "fp32", "bf16")
+#: The architecture trained when neither ``model`` nor ``init`` names one.
+DEFAULT_ARCHITECTURE = "resnet-s"
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Settings of one training run. ``data=None`` means FER2013 at the default path.
+
+    ``model`` is the architecture; ``None`` means that of the ``init`` checkpoint, else resnet-s. A
+    ``model`` other than the ``init`` checkpoint's starts from its weights where they fit (resnet-s
+    weights into resnet-s24, for one).
 
     ``lowpass`` is the Gaussian blur (pixels) of the model's input domain: ``auto`` measures how much
     blurrier the train split is than the validation split (FER2013 here: about 3.25 px), or keeps the
@@ -30,7 +36,7 @@ class TrainConfig:
     """
 
     run_dir: str = "runs/default"
-    model: str = "resnet-s"
+    model: str | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     data: str | None = None
     init: str | None = None

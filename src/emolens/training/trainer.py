@@ -35,7 +35,7 @@ from emolens.models import create_model, model_config
 from emolens.models.layers import GaussianLowPass
 from emolens.training.augment import augment_batch, mix_batch
 from emolens.training.checkpoint import load_model, read_checkpoint, save_checkpoint
-from emolens.training.config import TrainConfig
+from emolens.training.config import DEFAULT_ARCHITECTURE, TrainConfig
 from emolens.training.curves import plot_learning_curves
 from emolens.training.hardware import describe, resolve_device, resolve_precision
 from emolens.training.init import initial_weights, load_with_head
@@ -65,6 +65,17 @@ def soft_cross_entropy(
     if weights is not None:
         loss = loss * (target @ weights)
     return loss.mean()
+
+
+def _architecture(cfg: TrainConfig, init_state: dict[str, Any] | None) -> dict[str, Any]:
+    """Name and kwargs of the network to build: ``cfg.model``, else the ``init`` checkpoint's, else the
+    default; the checkpoint's kwargs are kept when it is the same architecture."""
+    if init_state is None:
+        return {"name": cfg.model or DEFAULT_ARCHITECTURE, "kwargs": cfg.model_kwargs}
+    own = init_state["model_config"]
+    if cfg.model in (None, own["name"]):
+        return {"name": own["name"], "kwargs": {**own.get("kwargs", {}), **cfg.model_kwargs}}
+    return {"name": cfg.model, "kwargs": cfg.model_kwargs}
 
 
 def distillation_loss(logits: torch.Tensor, teacher_probs: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -108,7 +119,7 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         self.autocast_dtype = resolve_precision(cfg.precision, self.device)
         init_state = initial_weights(cfg.init) if cfg.init else None
-        arch = init_state["model_config"] if init_state else {"name": cfg.model, "kwargs": cfg.model_kwargs}
+        arch = _architecture(cfg, init_state)
         self.model_cfg = model_config(arch["name"])
         if dataset is None:
             dataset = load_dataset(cfg.data, size=self.model_cfg.input_size, seed=cfg.seed)
@@ -295,7 +306,7 @@ class Trainer:
         self.config.save(run_dir / "config.json")
         cfg = self.config
         self.console.print(
-            f"[bold]emolens train[/] {cfg.model if not cfg.init else cfg.init} -> {run_dir}  "
+            f"[bold]emolens train[/] {self.model_cfg.name}{f' from {cfg.init}' if cfg.init else ''} -> {run_dir}  "
             f"{len(self.train_y)} train / {len(self.val_y)} val faces, {self.hardware}, {self.precision_name}"
             + (", channels-last" if cfg.channels_last else "")
         )
