@@ -82,14 +82,16 @@ def test_webcam_window_needs_a_gui_build_and_says_what_to_do(clip) -> None:
     assert "--headless" in result.output and "Traceback" not in result.output
 
 
-def test_webcam_writes_the_summary_on_ctrl_c(clip, tmp_path) -> None:
+def test_webcam_writes_the_summary_on_ctrl_c(planted, tmp_path) -> None:
+    # 20 s played in real time: Ctrl-C lands mid-clip even when busy cores delay this process by seconds
+    clip = make_video(tmp_path / "long.mp4", planted[0], size=(320, 240), face_px=96, seconds=20.0)
     summary = tmp_path / "session.json"
     command = [sys.executable, "-c", "from emolens.cli import main; main()", "webcam", str(clip.path), "--headless",
                "--json", str(summary), "--threads", "1"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
         assert process.stdout is not None
-        first = process.stdout.readline()  # the first analysed frame (played in real time: the clip lasts 3 s)
+        first = process.stdout.readline()  # the first analysed frame
         process.send_signal(signal.SIGINT)
         _, errors = process.communicate(timeout=60)
     assert json.loads(first)["frame"] == 0

@@ -32,8 +32,14 @@ def load_with_head(model: nn.Module, state: dict[str, Any], classes: Sequence[st
     """Load ``state['model']`` into ``model``; the head's rows follow the classes by name."""
     old_classes = list(state["classes"])
     weights = dict(state["model"])
+    own = model.state_dict()
+    if own.keys() != weights.keys():
+        missing, unexpected = len(own.keys() - weights.keys()), len(weights.keys() - own.keys())
+        raise ModelFileError(
+            f"initial weights do not fit the architecture: {missing} of its tensors are not in them, "
+            f"{unexpected} of theirs are not in it"
+        )
     if old_classes != list(classes):
-        own = model.state_dict()
         for key in head_keys(model):
             merged = own[key].clone()
             for row, name in enumerate(classes):
