@@ -89,7 +89,11 @@ def test_webcam_writes_the_summary_on_ctrl_c(planted, tmp_path) -> None:
     command = [sys.executable, "-c", "from emolens.cli import main; main()", "webcam", str(clip.path), "--headless",
                "--json", str(summary), "--threads", "1"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+    # as a terminal's foreground job: SIGINT at its default (a shell's background jobs inherit it ignored)
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    ) as process:  # fmt: skip
         assert process.stdout is not None
         first = process.stdout.readline()  # the first analysed frame
         process.send_signal(signal.SIGINT)
