@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from emolens.cli import app
 from emolens.evaluation.robustness import CORRUPTIONS
+from emolens.runtime.bundled import bundled_names
+from emolens.runtime.classifier import EmotionClassifier
 
 runner = CliRunner()
 
@@ -78,3 +80,14 @@ def test_data_info_and_evaluate_on_real_faces(fer_subset: Path, tmp_path: Path) 
     assert {row["corruption"] for row in robustness} == set(CORRUPTIONS) and len(robustness) == 30
     assert "val: robustness" in report.stdout and (tmp_path / "eval" / "val_robustness.png").exists()
     assert "| jpeg (quality) | 75: " in (tmp_path / "eval" / "report.md").read_text()
+
+
+def test_models_bundled_lists_every_shipped_model_with_its_measured_accuracy() -> None:
+    result = runner.invoke(app, ["models", "bundled"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = {cells[1].strip(): cells for line in result.output.splitlines() if len(cells := line.split("│")) > 7}
+    assert set(rows) == set(bundled_names())
+    for name, cells in rows.items():
+        meta = EmotionClassifier(name).metadata
+        assert cells[2].strip() == f"{meta.architecture} {meta.precision}"
+        assert cells[6].strip() == f"{meta.metrics['test']['accuracy']:.2%}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from emolens.data import load_dataset
 from emolens.errors import ConfigError, ModelFileError
 from emolens.export import export_checkpoint
 from emolens.models.layers import GaussianLowPass, InputRangeAdapter
-from emolens.reports.model_card import write_model_card
+from emolens.reports.model_card import _cost_line, write_model_card
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.training import TrainConfig, Trainer, load_model, train
 from emolens.training.augment import AugmentConfig
@@ -75,6 +76,9 @@ def test_resume_after_a_crash_gives_the_same_weights(fer_full, tmp_path: Path) -
     trainer._train_epoch = crash_on_second_epoch  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         trainer.fit(fer_full)
+    stopped = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert (stopped["epochs"], stopped["planned_epochs"]) == (1, 2) and stopped["wall_seconds"] > 0
+    assert "for 1 of 2 epochs (stopped) (best epoch 1)" in _cost_line(stopped, "")
     resumed = Trainer(crashed, console=QUIET).fit(fer_full, resume=True)
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     a, _ = load_model(straight.run_dir / "last.pt")

@@ -154,6 +154,36 @@ def models_list() -> None:
     console.print(table)
 
 
+@models_app.command("bundled")
+@friendly
+def models_bundled() -> None:
+    """The models shipped in the package: network, file size, cost and accuracy (macro-F1 on PrivateTest)."""
+    from emolens.runtime.bundled import bundled_names
+    from emolens.runtime.classifier import EmotionClassifier
+
+    table = Table("name", "network", "size", "MFLOPs", "PublicTest", "PrivateTest", "macro-F1")
+    for name in bundled_names():
+        classifier = EmotionClassifier(name)
+        meta = classifier.metadata
+        metrics = meta.metrics
+        table.add_row(
+            name,
+            f"{meta.architecture} {meta.precision}",
+            f"{classifier.path.stat().st_size / 1e6:.2f} MB",
+            f"{meta.mflops:.0f}",
+            _measured(metrics, "val", "accuracy", ".2%"),
+            _measured(metrics, "test", "accuracy", ".2%"),
+            _measured(metrics, "test", "macro_f1", ".3f"),
+        )
+    console.print(table)
+
+
+def _measured(metrics: dict, split: str, key: str, spec: str) -> str:
+    """A figure from a model file's measured ``metrics``, or a dash when the file has none."""
+    value = metrics.get(split, {}).get(key)
+    return "—" if value is None else format(value, spec)
+
+
 @models_app.command("info")
 @friendly
 def models_info(model: Annotated[str | None, typer.Argument(help="Bundled model name or .onnx file.")] = None) -> None:

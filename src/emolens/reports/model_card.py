@@ -79,9 +79,15 @@ def _cost_line(summary: dict[str, Any], prefix: str) -> str:
     return (
         f"- {prefix}{summary.get('hardware', 'unknown hardware')}, precision {summary.get('precision', '?')}"
         + (", channels-last" if summary.get("channels_last") else "")
-        + f"; {_seconds(summary['wall_seconds'])} for {summary.get('epochs')} epochs (best epoch {summary.get('best_epoch')});"
+        + f"; {_seconds(summary['wall_seconds'])} for {_epochs(summary)} (best epoch {summary.get('best_epoch')});"
         + f" PyTorch {summary.get('torch', '?')}"
     )
+
+
+def _epochs(summary: dict[str, Any]) -> str:
+    """'30 epochs', or '10 of 20 epochs (stopped)' for a run stopped before the end of its schedule."""
+    done, planned = summary.get("epochs"), summary.get("planned_epochs", summary.get("epochs"))
+    return f"{done} epochs" if done == planned else f"{done} of {planned} epochs (stopped)"
 
 
 def _seconds(text_seconds: float) -> str:

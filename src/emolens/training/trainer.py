@@ -344,6 +344,7 @@ class Trainer:
                 self.history.append(record)
                 best = max(self.history, key=lambda h: h["val_acc"])
                 self._save(run_dir, epoch, is_best=best is record)
+                self._write_summary(run_dir, best)
                 progress.remove_task(epoch_task)
                 progress.update(
                     overall,
@@ -356,7 +357,6 @@ class Trainer:
                     f"{record['images_per_s']:.0f} img/s  {seconds:.0f}s" + ("  *" if best is record else "")
                 )
         best = max(self.history, key=lambda h: h["val_acc"])
-        self._write_summary(run_dir, best)
         return TrainResult(run_dir, best["epoch"], best["val_acc"], self.history)
 
     def _model_state(self, model: nn.Module) -> dict[str, Any]:
@@ -413,12 +413,14 @@ class Trainer:
         )  # type: ignore[union-attr]
 
     def _write_summary(self, run_dir: Path, best: dict[str, Any]) -> None:
+        """``summary.json`` after every epoch, so a run stopped before its last epoch still records its cost."""
         summary = {
             "model": self.model.config.name,  # type: ignore[union-attr]
             "classes": list(self.classes),
             "best_epoch": best["epoch"],
             "best_val_acc": best["val_acc"],
             "epochs": len(self.history),
+            "planned_epochs": self.config.epochs,
             "wall_seconds": sum(h["seconds"] for h in self.history),
             "hardware": self.hardware,
             "precision": self.precision_name,
