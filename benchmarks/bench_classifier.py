@@ -6,9 +6,11 @@ speed), and every bundled model file is measured too, with trained model files g
 (e.g. the ``model.onnx`` of training runs, or the first bundled model taken from git). For trained files the same run also
 measures accuracy on PublicTest and PrivateTest, so accuracy and speed come from one machine. Ratios
 are against seed-cnn fp32 measured in the same run. The goal for the default model is >= 6,000
-faces/s at batch 64 on 2 cores.
+faces/s at batch 64 on 2 cores (and >= 74.5 % on PrivateTest); ``--plot`` draws PrivateTest accuracy
+against faces/s for the trained files, with the goal's corner.
 
     python benchmarks/bench_classifier.py [--models resnet-s ...] [--files runs/*/model.onnx] [--threads 2]
+                                          [--plot accuracy-vs-speed.png]
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from emolens.runtime.bundled import bundled_names, bundled_path
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.runtime.metadata import ModelMetadata
 
+#: Issue 4's goal for the default model: PrivateTest accuracy and faces/s at batch 64 on 2 cores.
+GOAL_ACCURACY, GOAL_FACES_PER_S = 0.745, 6000.0
+
 
 def faces_per_second(classifier: EmotionClassifier, faces: np.ndarray, batch: int, seconds: float) -> float:
     crops = faces[:batch]
@@ -42,6 +47,36 @@ def faces_per_second(classifier: EmotionClassifier, faces: np.ndarray, batch: in
 def accuracy(classifier: EmotionClassifier, dataset: FaceDataset, split: str) -> float:
     part = dataset.relabel(classifier.classes).split(split)
     return float((classifier.logits(part.images).argmax(1) == part.labels).mean())
+
+
+def plot(rows: list[tuple[str, float, float, tuple[float, float] | None]], path: Path, threads: int) -> None:
+    """PrivateTest accuracy against batch-64 faces/s of the trained files, with the goal's corner."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    trained = [(label, b64, scores[1]) for label, _, b64, scores in rows if scores is not None]
+    for label, b64, test in trained:
+        ax.scatter(b64, 100 * test, s=40, zorder=3)
+        text = f"{label.replace('`', '')}\n{b64:,.0f} faces/s, {100 * test:.2f} %"
+        ax.annotate(text, (b64, 100 * test), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.axhline(100 * GOAL_ACCURACY, color="grey", linestyle="--", linewidth=1)
+    ax.axvline(GOAL_FACES_PER_S, color="grey", linestyle="--", linewidth=1)
+    ax.fill_between([GOAL_FACES_PER_S, 1e6], 100 * GOAL_ACCURACY, 100, color="green", alpha=0.08, label="goal")
+    speeds = [b64 for _, b64, _ in trained] + [GOAL_FACES_PER_S]
+    ax.set_xscale("log")
+    ax.set_xlim(min(speeds) / 1.5, max(speeds) * 2)
+    ax.set_ylim(min(100 * t for _, _, t in trained) - 3, 100 * GOAL_ACCURACY + 2)
+    ax.set_xlabel(f"faces/s, batch 64, {threads} threads (log scale)")
+    ax.set_ylabel("PrivateTest accuracy (%)")
+    ax.set_title("Accuracy against speed, measured in one run")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def export_architecture(name: str, folder: Path, faces: np.ndarray, threads: int) -> dict[str, Path]:
@@ -61,10 +96,11 @@ def main() -> None:
     parser.add_argument("--files", nargs="*", type=Path, default=[], help="trained .onnx files to measure too")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--plot", type=Path, help="write PrivateTest accuracy vs faces/s of the trained files here")
     args = parser.parse_args()
     dataset = load_dataset()
     faces = dataset.split("val").images[:1024]
-    rows: list[tuple[str, float, float, str]] = []
+    rows: list[tuple[str, float, float, tuple[float, float] | None]] = []  # (label, b1, b64, (val, test))
     with tempfile.TemporaryDirectory() as tmp:
         files: list[tuple[str, Path, bool]] = []  # (label, path, trained: measure its accuracy too)
         for name in args.models:
@@ -74,11 +110,7 @@ def main() -> None:
         files += [(f"`{f}`", f, True) for f in args.files]
         for label, path, trained in files:
             classifier = EmotionClassifier(path, threads=args.threads)
-            scores = (
-                " | ".join(f"{100 * accuracy(classifier, dataset, s):.2f} %" for s in ("val", "test"))
-                if trained
-                else "- | -"
-            )
+            scores = (accuracy(classifier, dataset, "val"), accuracy(classifier, dataset, "test")) if trained else None
             b1 = faces_per_second(classifier, faces, 1, args.seconds)
             rows.append((label, b1, faces_per_second(classifier, faces, 64, args.seconds), scores))
             print(f"measured {label}", flush=True)
@@ -87,7 +119,11 @@ def main() -> None:
     print("| model | batch 1 faces/s | batch 64 faces/s | batch 64 vs baseline | PublicTest | PrivateTest |")
     print("|---|---|---|---|---|---|")
     for label, b1, b64, scores in rows:
-        print(f"| {label} | {b1:,.0f} | {b64:,.0f} | x{b64 / baseline[2]:.2f} | {scores} |")
+        accuracies = "- | -" if scores is None else " | ".join(f"{100 * a:.2f} %" for a in scores)
+        print(f"| {label} | {b1:,.0f} | {b64:,.0f} | x{b64 / baseline[2]:.2f} | {accuracies} |")
+    if args.plot:
+        plot(rows, args.plot, args.threads)
+        print(f"\nplot: {args.plot}")
 
 
 if __name__ == "__main__":

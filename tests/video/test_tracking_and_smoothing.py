@@ -46,6 +46,20 @@ def test_an_occluded_face_comes_back_under_its_id_and_a_lost_one_is_dropped() ->
     assert [t.id for t in new] == [2]
 
 
+def test_a_face_that_turned_while_hidden_comes_back_under_its_id() -> None:
+    tracker = FaceTracker()
+    for i in range(10):  # moving right, 200 px/s
+        tracker.update(box_at(100 + 8 * i, 100)[None], np.ones(1), i / 25)
+    for i in range(10, 20):  # hidden for 0.4 s, during which it turned back
+        tracker.update(np.empty((0, 4)), np.empty(0), i / 25)
+    assert tracker.tracks[0].predict(20 / 25)[0] > 230  # its straight-line prediction misses it
+    back = tracker.update(np.stack([box_at(120, 100), box_at(500, 400)]), np.ones(2), 20 / 25)
+    assert [t.id for t in back] == [1, 2]  # and a face far away is somebody else
+    assert back[0].box[0] == 120
+    follow = tracker.update(box_at(116, 100)[None], np.ones(1), 21 / 25)  # its motion restarts from there
+    assert [t.id for t in follow] == [1]
+
+
 def test_far_detection_starts_a_new_track() -> None:
     tracker = FaceTracker()
     tracker.update(box_at(0, 0)[None], np.ones(1), 0.0)

@@ -4,8 +4,11 @@ Each track has an OpenCV Kalman filter over the box centre and size with their v
 per second, so frames may be skipped or dropped). Detections are assigned to the tracks' predicted
 boxes by IoU with the Jonker-Volgenant solver of ``lap``; a track survives ``max_age`` seconds
 without a matching detection (short occlusions, missed detections) and keeps its ID when the face
-comes back near its predicted place. Between detection frames (detection every k-th frame), boxes
-are the Kalman predictions.
+comes back near its predicted place. Detections left over are then matched to the tracks left over by
+the distance from where each track's face was last seen, within the distance a face can move in the
+time since (a face that turned while hidden comes back far from its straight-line prediction); such a
+track restarts its motion from the new detection. Between detection frames (detection every k-th
+frame), boxes are the Kalman predictions.
 
 No ready-made tracker fits the dependencies: ``supervision``/``trackers`` pull ``opencv-python`` (it
 clashes with the headless build), ``boxmot`` needs torch and ``norfair`` requires ``numpy<2``.
@@ -27,6 +30,9 @@ from emolens.errors import ConfigError
 DEFAULT_DETECT_EVERY = 3
 #: Noise of the Kalman filter relative to the face height: measurement, position and velocity (per second).
 _MEASURE_NOISE, _POSITION_NOISE, _VELOCITY_NOISE = 0.05, 0.05, 0.3
+#: The second matching stage: a face may have moved this many of its heights per second since it was last
+#: seen (plus half its height), and its height may have changed by this factor.
+_MAX_SPEED, _MAX_SCALE = 2.0, 1.5
 
 
 def _to_state(box: np.ndarray) -> np.ndarray:
@@ -54,9 +60,15 @@ class Track:
     hits: int = 1
     misses: int = 0
     detected: bool = True
+    seen: np.ndarray = field(init=False, repr=False)
     kalman: cv2.KalmanFilter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.seen = self.box.copy()
+        self._start_filter()
+
+    def _start_filter(self) -> None:
+        """A filter at :attr:`box`, at rest."""
         kf = cv2.KalmanFilter(8, 4, 0, cv2.CV_32F)
         kf.measurementMatrix = np.eye(4, 8, dtype=np.float32)
         h = float(self.box[3] - self.box[1])
@@ -85,13 +97,31 @@ class Track:
             self.time = time
         return _to_box(self.kalman.statePost)
 
-    def correct(self, box: np.ndarray, score: float, time: float) -> None:
-        """Feed a matched detection."""
-        h = float(box[3] - box[1])
-        self.kalman.measurementNoiseCov = np.eye(4, dtype=np.float32) * (_MEASURE_NOISE * h) ** 2
-        self.kalman.correct(_to_state(box))
+    def correct(self, box: np.ndarray, score: float, time: float, *, restart: bool = False) -> None:
+        """Feed a matched detection; ``restart`` puts the filter at rest on it instead (the face was
+        found away from its predicted path)."""
         self.box, self.score, self.last_detected = box.astype(np.float32), score, time
+        self.seen = self.box.copy()
+        if restart:
+            self._start_filter()
+        else:
+            h = float(box[3] - box[1])
+            self.kalman.measurementNoiseCov = np.eye(4, dtype=np.float32) * (_MEASURE_NOISE * h) ** 2
+            self.kalman.correct(_to_state(box))
         self.hits, self.misses, self.detected = self.hits + 1, 0, True
+
+
+def _reach(track: Track, boxes: np.ndarray, time: float) -> np.ndarray:
+    """The second stage's cost of matching ``track`` with each of ``boxes`` at ``time``: the distance from
+    where its face was last seen to each box, as a share of how far a face can have moved since; out of
+    reach (> 1) also when the heights differ by more than ``_MAX_SCALE``."""
+    height = float(track.seen[3] - track.seen[1])
+    reach = height * (0.5 + _MAX_SPEED * (time - track.last_detected))
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    distance = np.hypot(*(centres - (track.seen[:2] + track.seen[2:]) / 2).T)
+    heights = np.maximum(boxes[:, 3] - boxes[:, 1], 1e-6)
+    similar = np.maximum(heights / height, height / heights) <= _MAX_SCALE
+    return np.where(similar, distance / reach, 1e6)
 
 
 class FaceTracker:
@@ -130,14 +160,22 @@ class FaceTracker:
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         predicted = np.array([t.predict(time) for t in self.tracks], np.float32).reshape(-1, 4)
         matched_tracks, matched_boxes = set(), set()
-        if len(predicted) and len(boxes):
-            cost = 1.0 - np.stack([iou(p, boxes) for p in predicted])
-            _, rows, _ = lap.lapjv(cost.astype(np.float64), extend_cost=True, cost_limit=1.0 - self.min_iou + 1e-9)
-            for t, d in enumerate(rows):
+        stages = (
+            (lambda t: 1.0 - iou(predicted[t], boxes), 1.0 - self.min_iou, False),
+            (lambda t: _reach(self.tracks[t], boxes, time), 1.0, True),
+        )
+        for cost_of, limit, restart in stages:
+            tracks = [t for t in range(len(self.tracks)) if t not in matched_tracks]
+            free = np.array([d for d in range(len(boxes)) if d not in matched_boxes], int)
+            if not tracks or not len(free):
+                continue
+            cost = np.stack([cost_of(t)[free] for t in tracks]).astype(np.float64)
+            _, rows, _ = lap.lapjv(cost, extend_cost=True, cost_limit=limit + 1e-9)
+            for t, d in zip(tracks, rows, strict=True):
                 if d >= 0:
-                    self.tracks[t].correct(boxes[d], float(scores[d]), time)
+                    self.tracks[t].correct(boxes[free[d]], float(scores[free[d]]), time, restart=restart)
                     matched_tracks.add(t)
-                    matched_boxes.add(int(d))
+                    matched_boxes.add(int(free[d]))
         for t, track in enumerate(self.tracks):
             if t not in matched_tracks:
                 track.box, track.detected, track.misses = predicted[t], False, track.misses + 1
