@@ -30,8 +30,9 @@ def main() -> None:
         classifier = EmotionClassifier(path, threads=args.threads)
         val = dataset.relabel(classifier.classes).split("val")
         labels = val.labels
-        plain[str(path)] = classifier.predict_proba(val.images)
-        mirrored[str(path)] = (plain[str(path)] + classifier.predict_proba(val.images[:, :, ::-1].copy())) / 2
+        probs = classifier.predict_proba(val.images)
+        plain[str(path)] = probs
+        mirrored[str(path)] = (probs + classifier.predict_proba(val.images[:, :, ::-1].copy())) / 2
 
     def score(probs: list[np.ndarray]) -> str:
         return f"{100 * float((np.mean(probs, axis=0).argmax(1) == labels).mean()):.2f} %"

@@ -5,10 +5,11 @@ FER2013 PublicTest faces ($EMOLENS_DATA): real faces, composed into a photo and 
 
 * ``group.jpg``: a happy and an angry face, upscaled to 150 px, on a 640x400 background;
 * ``interview.mp4``: 4 s, 640x480, 25 fps, a happy and a surprised face drifting, the happy one
-  hidden behind a grey block from 1.0 to 1.4 s;
-* ``cut.mp4``: the same clip written with its index first, then cut in half (a truncated video);
+  hidden behind a grey block from 1.0 to 1.4 s; written with its index first, so that
+* ``cut.mp4``, its first half (a truncated video), still decodes;
 * ``faces.mp4``: 3 s, 320x240, 10 fps, one happy face;
-* ``cut.jpg`` (a JPEG cut in half), ``huge.png`` (8,000 x 8,000 pixels) and ``notes.mp4`` (a text file).
+* ``cut.jpg`` (the first half of ``group.jpg``), ``huge.png`` (8,000 x 8,000 pixels) and ``notes.mp4``
+  (a text file).
 """
 
 from __future__ import annotations
@@ -47,17 +48,14 @@ def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "media")
     out.mkdir(parents=True, exist_ok=True)
     happy, angry, surprise = (first_face(e) for e in ("happy", "angry", "surprise"))
-    cv2.imwrite(str(out / "group.jpg"), group_photo([happy, angry]))
-    pair = np.stack([happy, surprise])
-    make_video(out / "interview.mp4", pair, size=(640, 480), face_px=140, seconds=4.0, hide=(0, 1.0, 1.4))
-    whole = make_video(out / "indexed.mp4", pair, size=(640, 480), face_px=140, seconds=4.0, hide=(0, 1.0, 1.4),
-                       faststart=True).path  # fmt: skip
-    data = whole.read_bytes()
-    (out / "cut.mp4").write_bytes(data[: len(data) // 2])
-    whole.unlink()
-    make_video(out / "faces.mp4", happy[None], size=(320, 240), face_px=110, seconds=3.0, fps=10.0)
     jpeg = cv2.imencode(".jpg", group_photo([happy, angry]))[1].tobytes()
+    (out / "group.jpg").write_bytes(jpeg)
     (out / "cut.jpg").write_bytes(jpeg[: len(jpeg) // 2])
+    pair = np.stack([happy, surprise])
+    clip = make_video(out / "interview.mp4", pair, size=(640, 480), face_px=140, seconds=4.0, hide=(0, 1.0, 1.4),
+                      faststart=True).path.read_bytes()  # fmt: skip
+    (out / "cut.mp4").write_bytes(clip[: len(clip) // 2])
+    make_video(out / "faces.mp4", happy[None], size=(320, 240), face_px=110, seconds=3.0, fps=10.0)
     cv2.imwrite(str(out / "huge.png"), np.zeros((8000, 8000), np.uint8))
     (out / "notes.mp4").write_text("not a video\n")
     print("\n".join(sorted(str(p) for p in out.iterdir())))
