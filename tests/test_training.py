@@ -214,3 +214,37 @@ def test_a_student_learns_from_a_teacher_checkpoint(trained, fer_full, fer_subse
             dataset=subset,
             console=QUIET,
         )
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"rotate": -5}, "rotate must be >= 0"),
+        ({"erase": 1.5}, "erase is a probability"),
+        ({"rotate": 200}, "at most 180"),
+    ],
+)
+def test_impossible_augmentation_settings_are_clear_errors(setting: dict[str, float], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        AugmentConfig(**setting)
+
+
+def test_train_command_passes_its_augmentation_options_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import emolens.training
+    from emolens.cli import app
+
+    seen: list[TrainConfig] = []
+
+    def record(config: TrainConfig, **_: object) -> object:
+        seen.append(config)
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(emolens.training, "train", record)
+    args = ["train", "--run-dir", str(tmp_path), "--rotate", "30", "--erase", "0.2", "--mixup", "0.4"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0 and "stop here" in result.output
+    assert (seen[0].augment.rotate, seen[0].augment.erase, seen[0].augment.mixup) == (30, 0.2, 0.4)
+    assert seen[0].augment.flip == AugmentConfig().flip
+    assert CliRunner().invoke(app, ["train", "--run-dir", str(tmp_path), "--rotate", "-1"]).exit_code != 0

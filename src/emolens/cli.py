@@ -233,6 +233,7 @@ def train(
     mixup: Annotated[float, typer.Option(help="Mixup alpha (0 = off).")] = 0.0,
     cutmix: Annotated[float, typer.Option(help="CutMix alpha (0 = off).")] = 0.0,
     erase: Annotated[float, typer.Option(help="Probability of random erasing.")] = 0.4,
+    rotate: Annotated[float, typer.Option(help="Largest head roll of the rotation augmentation, in degrees.")] = 15.0,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
     precision: Annotated[str, typer.Option(help="auto (bf16 where supported), fp32 or bf16.")] = "auto",
@@ -255,7 +256,7 @@ def train(
     from emolens.training import AugmentConfig, TrainConfig
     from emolens.training import train as run_training
 
-    augment = replace(AugmentConfig(), mixup=mixup, cutmix=cutmix, erase=erase)
+    augment = replace(AugmentConfig(), mixup=mixup, cutmix=cutmix, erase=erase, rotate=rotate)
     config = TrainConfig(
         run_dir=str(run_dir), model=model, data=str(data) if data else None, init=init, epochs=epochs,
         batch_size=batch_size, optimizer=optimizer, lr=lr, weight_decay=weight_decay, schedule=schedule,

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from emolens.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -33,6 +35,16 @@ class AugmentConfig:
     erase: float = 0.4
     mixup: float = 0.0
     cutmix: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value < 0:
+                raise ConfigError(f"augmentation {name} must be >= 0, got {value}")
+        for name in ("flip", "blur", "erase"):
+            if getattr(self, name) > 1:
+                raise ConfigError(f"augmentation {name} is a probability in [0, 1], got {getattr(self, name)}")
+        if self.rotate > 180:
+            raise ConfigError(f"augmentation rotate is at most 180 degrees, got {self.rotate}")
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
