@@ -247,4 +247,5 @@ def test_train_command_passes_its_augmentation_options_on(monkeypatch: pytest.Mo
     assert result.exit_code != 0 and "stop here" in result.output
     assert (seen[0].augment.rotate, seen[0].augment.erase, seen[0].augment.mixup) == (30, 0.2, 0.4)
     assert seen[0].augment.flip == AugmentConfig().flip
-    assert CliRunner().invoke(app, ["train", "--run-dir", str(tmp_path), "--rotate", "-1"]).exit_code != 0
+    refused = CliRunner().invoke(app, ["train", "--run-dir", str(tmp_path), "--rotate", "-1"])
+    assert refused.exit_code != 0 and "rotate must be >= 0" in refused.output and "Traceback" not in refused.output
