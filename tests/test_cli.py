@@ -7,9 +7,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from emolens.cli import app
+from emolens.data import load_dataset
 from emolens.evaluation.robustness import CORRUPTIONS
 from emolens.runtime.bundled import bundled_names
 from emolens.runtime.classifier import EmotionClassifier
@@ -74,7 +76,12 @@ def test_data_info_and_evaluate_on_real_faces(fer_subset: Path, tmp_path: Path) 
     assert metrics["val"]["count"] == sum(
         len(list((fer_subset / "test" / c).glob("PublicTest_*"))) for c in metrics["val"]["classes"]
     )
-    assert 0.0 <= metrics["val"]["accuracy"] <= 1.0 and (tmp_path / "eval" / "val_confusion_normalized.png").exists()
+    val = load_dataset(fer_subset).split("val")
+    said = EmotionClassifier().predict_proba(val.images).argmax(1)
+    truth = np.array([EmotionClassifier().classes.index(val.classes[k]) for k in val.labels])
+    assert metrics["val"]["accuracy"] == pytest.approx((said == truth).mean())  # what the Python API measures
+    assert metrics["val"]["accuracy"] > np.bincount(truth).max() / len(truth) + 0.1  # far above the majority class
+    assert (tmp_path / "eval" / "val_confusion_normalized.png").exists()
     assert np.array(metrics["val"]["confusion"]).sum() == metrics["val"]["count"]
     robustness = metrics["val"]["extra"]["robustness"]
     assert {row["corruption"] for row in robustness} == set(CORRUPTIONS) and len(robustness) == 30

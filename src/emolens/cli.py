@@ -197,15 +197,20 @@ def models_info(model: Annotated[str | None, typer.Argument(help="Bundled model 
 
 
 # -- training, evaluation, export -----------------------------------------------------------------
-def _lowpass_value(text: str) -> str | float:
-    if text == "auto":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"expected 'auto' or a number of pixels, got {text!r}", param_hint="--lowpass"
-        ) from None
+LabelsOption = Annotated[
+    str,
+    typer.Option(
+        help="Label source: dataset (the folder's or CSV's own), ferplus (8 FER+ emotions, vote distributions), "
+        "ferplus-majority, or blend (own labels mixed with the FER+ votes)."
+    ),
+]
+VotesOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="FER+ votes file (votes.csv keyed by path, or fer2013new.csv) [default: ferplus/votes.csv "
+        "beside the data folder, or fer2013new.csv beside a CSV]."
+    ),
+]
 
 
 @app.command()
@@ -217,6 +222,9 @@ def train(
         typer.Option(help="Architecture name (see `emolens models list`); default: the --init model's, else resnet-s."),
     ] = None,
     data: DataOption = None,
+    labels: LabelsOption = "dataset",
+    votes: VotesOption = None,
+    votes_weight: Annotated[float, typer.Option(help="Weight of the FER+ votes in --labels blend.")] = 0.5,
     init: Annotated[
         str | None, typer.Option(help="Start from weights: a bundled model name (default) or a .pt checkpoint.")
     ] = None,
@@ -236,13 +244,12 @@ def train(
     rotate: Annotated[float, typer.Option(help="Largest head roll of the rotation augmentation, in degrees.")] = 15.0,
     seed: int = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
-    precision: Annotated[str, typer.Option(help="auto (bf16 where supported), fp32 or bf16.")] = "auto",
+    precision: Annotated[
+        str, typer.Option(help="auto (bf16 on CUDA and on CPUs with AMX, where it is faster), fp32 or bf16.")
+    ] = "auto",
     channels_last: bool = True,
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
     max_train: Annotated[int | None, typer.Option(help="Use only this many training faces (stratified).")] = None,
-    lowpass: Annotated[
-        str, typer.Option(help="Input blur of the model in px, or 'auto' (measured train-vs-validation blur).")
-    ] = "auto",
     teacher: Annotated[
         list[Path] | None, typer.Option(help="Checkpoint(s) to distil from (repeat for an ensemble).")
     ] = None,
@@ -258,11 +265,12 @@ def train(
 
     augment = replace(AugmentConfig(), mixup=mixup, cutmix=cutmix, erase=erase, rotate=rotate)
     config = TrainConfig(
-        run_dir=str(run_dir), model=model, data=str(data) if data else None, init=init, epochs=epochs,
+        run_dir=str(run_dir), model=model, data=str(data) if data else None, labels=labels,
+        votes=str(votes) if votes else None, votes_weight=votes_weight, init=init, epochs=epochs,
         batch_size=batch_size, optimizer=optimizer, lr=lr, weight_decay=weight_decay, schedule=schedule,
         warmup_epochs=warmup_epochs, label_smoothing=label_smoothing, balance=balance, augment=augment,
         ema_decay=ema, seed=seed, device=device, precision=precision, channels_last=channels_last,
-        threads=threads, max_train=max_train, lowpass=_lowpass_value(lowpass),
+        threads=threads, max_train=max_train,
         teachers=tuple(str(t) for t in teacher or ()), kd_weight=kd_weight, kd_temperature=kd_temperature,
     )  # fmt: skip
     result = run_training(config, resume=resume, console=err_console)
@@ -303,6 +311,13 @@ def evaluate(
         str | None, typer.Argument(help="Bundled model name or .onnx file [default: the bundled default].")
     ] = None,
     data: DataOption = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            help="Label source (dataset, ferplus, ferplus-majority) [default: the one the model was trained for]."
+        ),
+    ] = None,
+    votes: VotesOption = None,
     split: Annotated[
         list[str] | None, typer.Option(help="Split(s) to evaluate: val (PublicTest), test (PrivateTest), train.")
     ] = None,
@@ -332,6 +347,8 @@ def evaluate(
             robustness=robustness,
             out_dir=out,
             threads=threads,
+            labels=labels,
+            votes=votes,
         )
     _print_reports(reports)
     if out:
@@ -346,9 +363,6 @@ def export(
     data: DataOption = None,
     quantize: Annotated[str, typer.Option(help="none or int8 (static, calibrated on training faces).")] = "none",
     card: Annotated[bool, typer.Option(help="Also write a model card and evaluation plots next to the file.")] = True,
-    lowpass: Annotated[
-        float | None, typer.Option(help="Override the input low-pass sigma (px) of the checkpoint.")
-    ] = None,
     adapt_range: Annotated[
         bool,
         typer.Option(help="Bring each face's brightness and contrast into the training faces' range, in the graph."),
@@ -361,7 +375,7 @@ def export(
 
     with err_console.status("exporting, calibrating and evaluating"):
         result = export_checkpoint(
-            checkpoint, out, data=data, quantize=quantize, threads=threads, lowpass=lowpass, adapt_range=adapt_range
+            checkpoint, out, data=data, quantize=quantize, threads=threads, adapt_range=adapt_range
         )
     _print_reports(result.reports)
     if card:

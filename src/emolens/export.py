@@ -23,15 +23,15 @@ import torch
 
 from emolens import __version__
 from emolens.data import FaceDataset, load_dataset
+from emolens.data.ferplus import label_options
 from emolens.data.folders import stratified_split
-from emolens.data.quality import estimate_blur
 from emolens.errors import ConfigError
 from emolens.evaluation.evaluate import evaluate_classifier
 from emolens.evaluation.metrics import fit_temperature
 from emolens.evaluation.report import EvaluationReport
 from emolens.labels import SPLITS
 from emolens.models import count_flops
-from emolens.models.layers import GaussianLowPass, InputRangeAdapter
+from emolens.models.layers import InputRangeAdapter
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.runtime.metadata import METADATA_KEY, ModelMetadata
 from emolens.training.checkpoint import load_model
@@ -77,26 +77,16 @@ def torch_to_onnx(model: torch.nn.Module, path: Path, input_size: int, in_chans:
     return path
 
 
-def inference_graph(
-    network: torch.nn.Module, sigma: float, input_size: int, adapter: InputRangeAdapter | None = None
-) -> torch.nn.Module:
-    """What an emolens ONNX file computes: the input low-pass (when ``sigma`` > 0), the input-range
-    adapter (when given), then the network."""
-    front = [GaussianLowPass(sigma, input_size)] if sigma > 0 else []
-    front += [adapter] if adapter is not None else []
-    return torch.nn.Sequential(*front, network) if front else network
+def inference_graph(network: torch.nn.Module, adapter: InputRangeAdapter | None = None) -> torch.nn.Module:
+    """What an emolens ONNX file computes: the input-range adapter (when given), then the network."""
+    return torch.nn.Sequential(adapter, network) if adapter is not None else network
 
 
-def fit_input_range(
-    dataset: FaceDataset, sigma: float, mean: float, std: float, count: int = 8192
-) -> InputRangeAdapter:
-    """The input-range adapter for training faces as the network saw them in training: normalised and
-    blurred by whatever the train split lacked of the model's input low-pass ``sigma``."""
+def fit_input_range(dataset: FaceDataset, mean: float, std: float, count: int = 8192) -> InputRangeAdapter:
+    """The input-range adapter for training faces as the network saw them in training (normalised)."""
     faces = calibration_faces(dataset, count)
-    extra = estimate_blur(faces, dataset.split("val").images).extra_for(sigma)
     x = normalize(torch.from_numpy(faces).float().div(255).unsqueeze(1), mean, std)
-    with torch.no_grad():
-        return InputRangeAdapter.fit(GaussianLowPass(extra, faces.shape[-1])(x))
+    return InputRangeAdapter.fit(x)
 
 
 def calibration_faces(dataset: FaceDataset, count: int, seed: int = 0) -> np.ndarray:
@@ -139,9 +129,9 @@ def quantize_int8(fp32_path: Path, out_path: Path, faces: np.ndarray, classifier
 
 
 def _input_statistics_nodes(model: onnx.ModelProto) -> list[str]:
-    """The nodes in front of the first convolution (the low-pass and the input-range adapter), kept in
-    fp32: quantizing the adapter's per-face statistics cost 1.2 points of PublicTest accuracy and
-    quantizing the low-pass in front of it 0.2 more; keeping both in fp32 changed no measured speed."""
+    """The nodes in front of the first convolution (the input-range adapter), kept in fp32: quantizing
+    the adapter's per-face statistics cost 1.2 points of PublicTest accuracy, and keeping them in fp32
+    changed no measured speed."""
     names = []
     for node in model.graph.node:
         if node.op_type == "Conv":
@@ -160,14 +150,13 @@ def export_checkpoint(
     tta: bool = True,
     threads: int | None = None,
     training_info: dict[str, Any] | None = None,
-    lowpass: float | None = None,
     detector_crops: bool = True,
     adapt_range: bool = True,
 ) -> ExportResult:
     """Export ``checkpoint`` to ``out`` and measure it; see the module docstring.
 
-    ``lowpass`` overrides the checkpoint's input low-pass sigma (choose it on the validation split);
-    ``detector_crops`` also measures accuracy on faces re-framed, detected and cropped by the product;
+    The validation and test labels are those the checkpoint was trained with (its ``labels`` source:
+    FER+ majority labels for a ``ferplus`` model). ``detector_crops`` also measures accuracy on faces re-framed, detected and cropped by the product;
     ``adapt_range`` puts an :class:`InputRangeAdapter` fitted on the training faces into the graph.
     """
     if quantize not in QUANTIZE_MODES:
@@ -176,17 +165,17 @@ def export_checkpoint(
     out.parent.mkdir(parents=True, exist_ok=True)
     network, state = load_model(checkpoint)
     cfg = state["model_config"]
-    sigma = float(state.get("lowpass_sigma", 0.0)) if lowpass is None else float(lowpass)
-    dataset = load_dataset(data if data is not None else state["config"].get("data"), size=cfg["input_size"])
-    dataset = dataset.relabel(state["classes"])
-    adapter = fit_input_range(dataset, sigma, cfg["mean"], cfg["std"]) if adapt_range else None
-    model = inference_graph(network, sigma, cfg["input_size"], adapter)
+    dataset = load_dataset(
+        data if data is not None else state["config"].get("data"), size=cfg["input_size"],
+        **label_options(state["config"]),
+    ).relabel(state["classes"])  # fmt: skip
+    adapter = fit_input_range(dataset, cfg["mean"], cfg["std"]) if adapt_range else None
+    model = inference_graph(network, adapter)
     metadata = ModelMetadata(
         classes=tuple(state["classes"]),
         input_size=cfg["input_size"],
         mean=cfg["mean"],
         std=cfg["std"],
-        lowpass_sigma=sigma,
         input_range={} if adapter is None else adapter.to_grey(cfg["mean"], cfg["std"]),
         architecture=cfg["name"],
         params=sum(p.numel() for p in network.parameters()),
@@ -194,7 +183,11 @@ def export_checkpoint(
         precision="int8" if quantize == "int8" else "fp32",
         emolens_version=__version__,
         created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        training={"checkpoint_epoch": state.get("epoch"), **(training_info or {})},
+        training={
+            "checkpoint_epoch": state.get("epoch"),
+            "labels": label_options(state["config"])["labels"],
+            **(training_info or {}),
+        },
     )
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = torch_to_onnx(model, Path(tmp) / "fp32.onnx", cfg["input_size"], cfg["in_chans"])

@@ -9,6 +9,9 @@ from __future__ import annotations
 #: The 7 FER2013 classes in the order of the Kaggle folder names; emolens models use this order.
 FER_CLASSES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
+#: The 8 FER+ classes (FER2013's and contempt), alphabetical like :data:`FER_CLASSES`.
+FERPLUS_CLASSES: tuple[str, ...] = ("angry", "contempt", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
 #: The class of each numeric code in the original FER2013 CSV's ``emotion`` column.
 FER_CSV_ORDER: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
@@ -23,6 +26,8 @@ SPLIT_TO_FER_USAGE: dict[str, str] = {v: k for k, v in FER_USAGE_TO_SPLIT.items(
 CLASS_ALIASES: dict[str, str] = {
     "anger": "angry",
     "angry": "angry",
+    "contempt": "contempt",
+    "contemptuous": "contempt",
     "disgust": "disgust",
     "disgusted": "disgust",
     "fear": "fear",

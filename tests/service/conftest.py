@@ -17,8 +17,10 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 from fastapi.testclient import TestClient  # noqa: E402 - after the warning filter
 from service_helpers import encode, serve  # noqa: E402
 
+from emolens import EmotionRecognizer  # noqa: E402
 from emolens.service.app import create_app  # noqa: E402
 from emolens.service.settings import ServiceSettings  # noqa: E402
+from faces import surest_faces  # noqa: E402
 
 #: Screenshots of the browser tests land here (ignored by git); EMOLENS_ARTIFACTS moves them.
 ARTIFACTS = Path(os.environ.get("EMOLENS_ARTIFACTS", Path(__file__).parent / "artifacts"))
@@ -27,15 +29,24 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-#: FER indices (into ``sharp_faces``) of faces YuNet finds when composed: happy, surprise and neutral ones.
-FACE_PICKS = (60, 125, 81)
+#: Classes of the faces the service tests compose into photos and videos.
+PICKED = ("happy", "surprise", "neutral")
 
 
 @pytest.fixture(scope="session")
-def photo(sharp_faces, compose) -> tuple[np.ndarray, np.ndarray]:
+def picks(sharp_faces) -> np.ndarray:
+    """Indices (into ``sharp_faces``) of a happy, a surprised and a neutral face that the bundled model
+    finds and gets right with the most confidence (``surest_faces``)."""
+    canvas = np.full((240, 320, 3), (150, 130, 110), np.uint8)
+    chosen, _ = surest_faces(EmotionRecognizer(threads=1), sharp_faces, PICKED, canvas)
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def photo(sharp_faces, compose, picks) -> tuple[np.ndarray, np.ndarray]:
     """A 960x640 BGR photo with three real FER faces, and their boxes."""
     faces, _ = sharp_faces
-    return compose(faces[list(FACE_PICKS)], size=(960, 640), face_px=150, seed=1)
+    return compose(faces[picks], size=(960, 640), face_px=150, seed=1)
 
 
 @pytest.fixture(scope="session")
@@ -44,19 +55,19 @@ def photo_jpeg(photo) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def single_face_jpeg(sharp_faces, compose) -> bytes:
+def single_face_jpeg(sharp_faces, compose, picks) -> bytes:
     faces, _ = sharp_faces
-    image, _ = compose(faces[[FACE_PICKS[0]]], size=(320, 240), face_px=150, seed=0)
+    image, _ = compose(faces[picks[:1]], size=(320, 240), face_px=150, seed=0)
     return encode(image)
 
 
 @pytest.fixture(scope="session")
-def face_frames(sharp_faces, compose) -> Callable[[int, tuple[int, int]], list[np.ndarray]]:
+def face_frames(sharp_faces, compose, picks) -> Callable[[int, tuple[int, int]], list[np.ndarray]]:
     """``frames(n, size)``: n BGR frames, each with two real faces that drift slowly to the right."""
     faces, _ = sharp_faces
 
     def make(n: int, size: tuple[int, int] = (640, 480)) -> list[np.ndarray]:
-        base, _ = compose(faces[list(FACE_PICKS[:2])], size=(size[0] - 40, size[1]), face_px=size[0] // 4, seed=2)
+        base, _ = compose(faces[picks[:2]], size=(size[0] - 40, size[1]), face_px=size[0] // 4, seed=2)
         frames = []
         for i in range(n):
             frame = np.zeros((size[1], size[0], 3), np.uint8)

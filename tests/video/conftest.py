@@ -3,14 +3,13 @@ them moving (with audio and a short occlusion), and the outputs of one ``run_vid
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 from video_synth import SyntheticVideo, background, make_video
 
 from emolens import EmotionRecognizer
-from emolens.labels import FER_CLASSES
 from emolens.pipeline.video import VideoOutputs, run_video_job
+from faces import surest_faces
 
 FACE_PX = 128
 #: Classes of the planted faces (one face each).
@@ -23,31 +22,13 @@ def rec() -> EmotionRecognizer:
     return EmotionRecognizer(threads=1)
 
 
-def alone(rec: EmotionRecognizer, face: np.ndarray) -> tuple[str | None, float]:
-    """What the model says about ``face`` on its own, and how sure it is: upscaled like in the clips,
-    pasted on the clips' background, detected, cropped and classified ((None, 0) when not detected)."""
-    canvas = background((320, 240))
-    canvas[56 : 56 + FACE_PX, 96 : 96 + FACE_PX] = cv2.resize(face, (FACE_PX, FACE_PX), interpolation=cv2.INTER_CUBIC)[
-        ..., None
-    ]
-    found = rec.analyze(canvas).faces
-    return (found[0].emotion, found[0].confidence) if len(found) == 1 else (None, 0.0)
-
-
 @pytest.fixture(scope="session")
 def planted(sharp_faces, rec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One face per class of ``PLANTED``, preferring the face the model classifies correctly on its own
-    with the most confidence (a face it only just gets right may flip as it moves): faces (N, 48, 48),
-    true labels (N,), and whether the model gets each one right alone."""
+    """One face per class of ``PLANTED``, the one the model is surest of alone on the clips' background
+    (see ``surest_faces``): faces (N, 48, 48), true labels (N,), and whether the model gets each right."""
+    chosen, correct = surest_faces(rec, sharp_faces, PLANTED, background((320, 240)))
     faces, labels = sharp_faces
-    chosen, correct = [], []
-    for name in PLANTED:
-        index = np.flatnonzero(labels == FER_CLASSES.index(name))
-        said = [alone(rec, faces[i]) for i in index]
-        sure = [confidence if emotion == name else -1.0 for emotion, confidence in said]
-        chosen.append(index[int(np.argmax(sure))])
-        correct.append(max(sure) >= 0)
-    return faces[chosen], labels[chosen], np.array(correct)
+    return faces[chosen], labels[chosen], correct
 
 
 @pytest.fixture(scope="session")

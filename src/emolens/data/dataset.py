@@ -27,7 +27,9 @@ class FaceDataset:
     """Faces as one uint8 array (N, S, S), with labels indexing ``classes`` and splits indexing ``SPLITS``.
 
     ``sources`` says where each face came from (a path relative to ``root``, or ``row N`` of a CSV);
-    ``skipped`` lists what could not be loaded.
+    ``skipped`` lists what could not be loaded. ``targets`` (N, classes), when given, are soft training
+    targets (a crowd's vote distribution, say) whose rows sum to 1; ``labels`` stay the hard labels
+    that accuracy is measured against.
     """
 
     images: np.ndarray
@@ -37,6 +39,7 @@ class FaceDataset:
     sources: np.ndarray
     root: str = ""
     skipped: tuple[Skipped, ...] = field(default=())
+    targets: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.images)
@@ -44,6 +47,8 @@ class FaceDataset:
             raise ValueError("images, labels, splits and sources must have the same length")
         if self.images.dtype != np.uint8 or (n and self.images.ndim != 3):
             raise ValueError("images must be a uint8 array of shape (N, S, S)")
+        if self.targets is not None and self.targets.shape != (n, len(self.classes)):
+            raise ValueError("targets must have one row per face and one column per class")
 
     def __len__(self) -> int:
         return len(self.images)
@@ -63,6 +68,7 @@ class FaceDataset:
             classes=self.classes,
             sources=self.sources[index],
             root=self.root,
+            targets=None if self.targets is None else self.targets[index],
         )
 
     def split(self, name: str) -> FaceDataset:
@@ -91,4 +97,8 @@ class FaceDataset:
             )
         mapping = np.array([classes.index(c) for c in self.classes], dtype=self.labels.dtype)
         labels = mapping[self.labels] if len(self.labels) else self.labels
-        return FaceDataset(self.images, labels, self.splits, classes, self.sources, self.root, self.skipped)
+        targets = None
+        if self.targets is not None:
+            targets = np.zeros((len(self), len(classes)), np.float32)
+            targets[:, mapping] = self.targets
+        return FaceDataset(self.images, labels, self.splits, classes, self.sources, self.root, self.skipped, targets)

@@ -8,6 +8,7 @@ from pathlib import Path
 from emolens.data import cache
 from emolens.data.dataset import FaceDataset
 from emolens.data.fer_csv import read_csv
+from emolens.data.ferplus import apply_labels
 from emolens.data.folders import read_folder
 from emolens.errors import DataError
 from emolens.paths import default_data_path
@@ -21,12 +22,16 @@ def load_dataset(
     seed: int = 0,
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    labels: str = "dataset",
+    votes: str | Path | None = None,
+    votes_weight: float = 0.5,
 ) -> FaceDataset:
     """Load faces from a folder (Kaggle FER2013 layout or ``root/<class>/``) or a FER2013 CSV.
 
     ``path`` defaults to ``$EMOLENS_DATA`` (or ``../shared/data/fer2013``). ``classes`` fixes the
     expected class names (a folder outside them is an error). Decoded data is cached; see
-    :mod:`emolens.data.cache`.
+    :mod:`emolens.data.cache`. ``labels`` chooses the label source: the dataset's own or FER+ crowd
+    votes read from ``votes`` (see :mod:`emolens.data.ferplus`).
     """
     source = Path(path) if path is not None else default_data_path()
     if not source.exists():
@@ -40,7 +45,7 @@ def load_dataset(
         entry = cache.cache_path(source, cache.fingerprint(source, options))
         cached = cache.load(entry, str(source)) if entry.exists() else None
         if cached is not None:
-            return cached
+            return apply_labels(cached, labels, votes, votes_weight)
     if is_csv:
         dataset = read_csv(source, size=size, seed=seed, progress=progress)
         if classes is not None:
@@ -49,4 +54,4 @@ def load_dataset(
         dataset = read_folder(source, size=size, classes=classes, seed=seed, progress=progress)
     if entry is not None:
         cache.save(dataset, entry)
-    return dataset
+    return apply_labels(dataset, labels, votes, votes_weight)

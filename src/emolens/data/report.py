@@ -72,9 +72,9 @@ class DataReport:
         if blurred:
             lines += [
                 "",
-                f"**Warning:** the {', '.join(blurred)} split is much blurrier than the others. A model trained on "
-                "it must see equally blurred faces at inference; `emolens train` measures this and builds the "
-                "matching low-pass into the model (see `--lowpass`).",
+                f"**Warning:** the {', '.join(blurred)} split is much blurrier than the others. A model learns the "
+                "look of its training faces: trained on blurred faces it does worse on sharp ones, and accuracy "
+                "measured on a sharp split says little about it. Find the sharp originals if you can.",
             ]
         lines += ["", "![sharpness](sharpness.png)", ""]
         if self.skipped:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from emolens.data import FaceDataset, load_dataset
+from emolens.data.ferplus import evaluation_labels
 from emolens.evaluation.detector_crops import detector_crop_score
 from emolens.evaluation.report import EvaluationReport, write_reports
 from emolens.evaluation.robustness import robustness_scores
@@ -57,11 +58,19 @@ def evaluate_model(
     robustness: bool = False,
     out_dir: str | Path | None = None,
     threads: int | None = None,
+    labels: str | None = None,
+    votes: str | Path | None = None,
 ) -> list[EvaluationReport]:
     """Evaluate a bundled model name or ``.onnx`` file on ``data`` (default FER2013); optionally write
-    ``metrics.json``, ``report.md`` and plots to ``out_dir``."""
+    ``metrics.json``, ``report.md`` and plots to ``out_dir``.
+
+    ``labels`` is the label source (:mod:`emolens.data.ferplus`); by default the one the model was
+    trained for: FER+ majority labels for a FER+ model, the dataset's own labels otherwise.
+    """
     classifier = EmotionClassifier(model, threads=threads)
-    dataset = load_dataset(data, size=classifier.input_size)
+    if labels is None:
+        labels = evaluation_labels(classifier.metadata.training.get("labels", "dataset"))
+    dataset = load_dataset(data, size=classifier.input_size, labels=labels, votes=votes)
     reports = evaluate_classifier(
         classifier, dataset, splits, tta=tta, detector_crops=detector_crops, robustness=robustness
     )

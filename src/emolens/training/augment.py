@@ -9,7 +9,6 @@ erasing follow; mixup and cutmix mix whole batches. Every random draw comes from
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -118,11 +117,9 @@ def random_erase(x: Tensor, p: float, gen: torch.Generator) -> Tensor:
     return torch.where(mask.unsqueeze(1), torch.rand(x.shape, generator=gen, device=gen.device), x)
 
 
-def mix_batch(
-    x: Tensor, y: Tensor, num_classes: int, cfg: AugmentConfig, gen: torch.Generator
-) -> tuple[Tensor, Tensor]:
-    """Mixup or cutmix (one chosen per batch) with soft targets; one-hot targets when both are off."""
-    target = F.one_hot(y.long(), num_classes).float()
+def mix_batch(x: Tensor, target: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Mixup or cutmix (one chosen per batch) of faces and their target distributions (N, classes);
+    both unchanged when mixup and cutmix are off."""
     modes = [m for m, a in (("mixup", cfg.mixup), ("cutmix", cfg.cutmix)) if a > 0]
     if not modes:
         return x, target
@@ -147,14 +144,9 @@ def mix_batch(
     return x, lam * target + (1 - lam) * target[perm]
 
 
-def augment_batch(
-    images: Tensor, cfg: AugmentConfig, gen: torch.Generator, lowpass: Callable[[Tensor], Tensor] | None = None
-) -> Tensor:
-    """uint8 (N,1,H,W) faces -> augmented float faces in [0, 1]; ``lowpass`` first brings them into the
-    model's input domain."""
+def augment_batch(images: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
+    """uint8 (N,1,H,W) faces -> augmented float faces in [0, 1]."""
     x = images.float().div_(255)
-    if lowpass is not None:
-        x = lowpass(x)
     if cfg.rotate or cfg.scale or cfg.shift or cfg.flip:
         x = random_affine(x, cfg, gen)
     x = photometric(x, cfg, gen)

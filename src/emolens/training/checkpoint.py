@@ -1,16 +1,20 @@
 """Checkpoints: what a run needs to resume (``last.pt``) and what a model needs to be used (``best.pt``).
 
 A checkpoint is a dict with ``format = "emolens-checkpoint"``; ``load_model`` rebuilds the network
-from the architecture name and arguments stored in it.
+from the architecture name and arguments stored in it. Checkpoints are read with ``weights_only``:
+tensors, numbers, strings and plain containers only, so a crafted file cannot run code on loading.
 """
 
 from __future__ import annotations
 
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+from torch.torch_version import TorchVersion
 
 from emolens.errors import ModelFileError
 from emolens.models import create_model
@@ -31,12 +35,24 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ModelFileError(f"{path}: no such checkpoint")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        with torch.serialization.safe_globals([TorchVersion]):
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ModelFileError(
+            f"{path}: refused: the checkpoint holds Python objects beyond tensors and plain containers, whose "
+            f"code loading would run ({_unsafe_reason(exc)})"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - torch raises many types for foreign files
         raise ModelFileError(f"{path}: not a PyTorch checkpoint ({type(exc).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not an emolens checkpoint")
     return state
+
+
+def _unsafe_reason(exc: Exception) -> str:
+    """What the unpickler refused, without torch's advice to load the file unsafely."""
+    match = re.search(r"unsupported global:? (?:GLOBAL )?(\S+)", str(exc), re.IGNORECASE)
+    return f"it asks for {match.group(1)}" if match else type(exc).__name__
 
 
 def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from emolens.data.balance import BALANCE_MODES
+from emolens.data.ferplus import LABEL_SOURCES
 from emolens.errors import ConfigError
 from emolens.training.augment import AugmentConfig
 
@@ -26,10 +27,9 @@ class TrainConfig:
     ``model`` other than the ``init`` checkpoint's starts from its weights where they fit (resnet-s
     weights into resnet-s24, for one).
 
-    ``lowpass`` is the Gaussian blur (pixels) of the model's input domain: ``auto`` measures how much
-    blurrier the train split is than the validation split (FER2013 here: about 3.25 px), or keeps the
-    domain of the ``init`` model; splits are blurred into that domain, and export puts the same
-    low-pass in front of the network so sharp faces at inference look like the training data.
+    ``labels`` is the label source: ``dataset`` (the folder's or CSV's own labels), ``ferplus`` or
+    ``ferplus-majority`` (the 8 FER+ emotions from the crowd votes in ``votes``), or ``blend`` (the
+    dataset's labels mixed with the crowd's votes by ``votes_weight``); see :mod:`emolens.data.ferplus`.
 
     ``teachers`` are checkpoints whose averaged, temperature-softened predictions on each augmented
     batch the model also learns from (knowledge distillation), weighted by ``kd_weight``.
@@ -39,6 +39,9 @@ class TrainConfig:
     model: str | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     data: str | None = None
+    labels: str = "dataset"
+    votes: str | None = None
+    votes_weight: float = 0.5
     init: str | None = None
     epochs: int = 60
     batch_size: int = 128
@@ -57,7 +60,6 @@ class TrainConfig:
     channels_last: bool = True
     threads: int | None = None
     max_train: int | None = None
-    lowpass: str | float = "auto"
     teachers: tuple[str, ...] = ()
     kd_weight: float = 0.5
     kd_temperature: float = 2.0
@@ -68,6 +70,7 @@ class TrainConfig:
             "schedule": (self.schedule, SCHEDULES),
             "balance": (self.balance, BALANCE_MODES),
             "precision": (self.precision, PRECISIONS),
+            "labels": (self.labels, LABEL_SOURCES),
         }
         for name, (value, allowed) in checks.items():
             if value not in allowed:
@@ -76,8 +79,8 @@ class TrainConfig:
             raise ConfigError("epochs and batch size must be at least 1 and the learning rate positive")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if self.lowpass != "auto" and not (isinstance(self.lowpass, (int, float)) and self.lowpass >= 0):
-            raise ConfigError(f"lowpass must be 'auto' or a sigma >= 0 in pixels, got {self.lowpass!r}")
+        if not 0.0 <= self.votes_weight <= 1.0:
+            raise ConfigError(f"votes_weight must be in [0, 1], got {self.votes_weight}")
         if not 0.0 <= self.kd_weight <= 1.0 or self.kd_temperature <= 0:
             raise ConfigError("kd_weight must be in [0, 1] and kd_temperature positive")
         if not 0.0 <= self.label_smoothing < 1.0:

@@ -28,11 +28,9 @@ from emolens import __version__
 from emolens.data import FaceDataset, load_dataset
 from emolens.data.balance import class_weights, epoch_indices
 from emolens.data.folders import stratified_split
-from emolens.data.quality import estimate_blur
 from emolens.errors import ConfigError
 from emolens.labels import SPLITS
 from emolens.models import create_model, model_config
-from emolens.models.layers import GaussianLowPass
 from emolens.training.augment import augment_batch, mix_batch
 from emolens.training.checkpoint import load_model, read_checkpoint, save_checkpoint
 from emolens.training.config import DEFAULT_ARCHITECTURE, TrainConfig
@@ -122,7 +120,10 @@ class Trainer:
         arch = _architecture(cfg, init_state)
         self.model_cfg = model_config(arch["name"])
         if dataset is None:
-            dataset = load_dataset(cfg.data, size=self.model_cfg.input_size, seed=cfg.seed)
+            dataset = load_dataset(
+                cfg.data, size=self.model_cfg.input_size, seed=cfg.seed,
+                labels=cfg.labels, votes=cfg.votes, votes_weight=cfg.votes_weight,
+            )  # fmt: skip
         if cfg.max_train:
             dataset = _subsample(dataset, cfg.max_train, cfg.seed)
         self.classes = dataset.classes
@@ -137,12 +138,11 @@ class Trainer:
         train, val = dataset.split("train"), dataset.split("val")
         if len(train) == 0 or len(val) == 0:
             raise ConfigError(f"{dataset.root}: needs faces in both the train and the validation split")
-        self.lowpass_sigma, train_extra = self._resolve_lowpass(train, val, init_state)
         self.teachers = [self._load_teacher(path) for path in cfg.teachers]
-        self.train_lowpass = GaussianLowPass(train_extra, self.model_cfg.input_size).to(self.device)
-        self.eval_lowpass = GaussianLowPass(self.lowpass_sigma, self.model_cfg.input_size).to(self.device)
         self.train_x = torch.from_numpy(train.images).unsqueeze(1).to(self.device)
         self.train_y = torch.from_numpy(train.labels.astype(np.int64)).to(self.device)
+        targets = train.targets if train.targets is not None else np.eye(len(self.classes))[train.labels]
+        self.train_targets = torch.from_numpy(targets.astype(np.float32)).to(self.device)
         self.train_labels = train.labels.astype(np.int64)
         self.val_x = torch.from_numpy(val.images).unsqueeze(1).to(self.device)
         self.val_y = torch.from_numpy(val.labels.astype(np.int64)).to(self.device)
@@ -166,7 +166,7 @@ class Trainer:
             )
         total = cfg.epochs * self.steps_per_epoch
         warmup = min(0.5, max(cfg.warmup_epochs / cfg.epochs, 1 / max(total, 1)))
-        if cfg.schedule == "onecycle":
+        if cfg.schedule == "onecycle" and total >= 4:  # fewer steps leave OneCycleLR a phase of length 0
             self.scheduler: torch.optim.lr_scheduler.LRScheduler = torch.optim.lr_scheduler.OneCycleLR(
                 self.optimizer, max_lr=cfg.lr, total_steps=total, pct_start=warmup, div_factor=25, final_div_factor=1e3
             )
@@ -189,30 +189,10 @@ class Trainer:
         self.hardware = describe(self.device)
         self.precision_name = "bf16" if self.autocast_dtype == torch.bfloat16 else "fp32"
 
-    def _resolve_lowpass(
-        self, train: FaceDataset, val: FaceDataset, init_state: dict[str, Any] | None
-    ) -> tuple[float, float]:
-        """The model's input blur and the extra blur the train split needs to reach it."""
-        estimate = estimate_blur(train.images, val.images)
-        if self.config.lowpass != "auto":
-            sigma = float(self.config.lowpass)
-        elif init_state is not None:
-            sigma = float(init_state.get("lowpass_sigma", 0.0))
-        else:
-            sigma = estimate.own_sigma
-        extra = estimate.extra_for(sigma)
-        self.console.print(
-            f"train split blur vs validation: sigma {estimate.sigma:.2f} px (sharpness {estimate.sharpness_images:.0f} vs "
-            f"{estimate.sharpness_reference:.0f}); model input low-pass {sigma:.2f} px, extra train blur {extra:.2f} px"
-        )
-        return sigma, extra
-
     def _load_teacher(self, path: str) -> nn.Module:
         teacher, state = load_model(path)
         if list(state["classes"]) != list(self.classes):
             raise ConfigError(f"{path}: teacher classes {state['classes']} differ from the data's {list(self.classes)}")
-        if abs(float(state.get("lowpass_sigma", 0.0)) - self.lowpass_sigma) > 0.5:
-            raise ConfigError(f"{path}: teacher was trained for another input blur ({state.get('lowpass_sigma')} px)")
         for parameter in teacher.parameters():
             parameter.requires_grad_(False)
         return teacher.to(self.device, memory_format=self.memory_format).eval()
@@ -236,10 +216,7 @@ class Trainer:
         )
 
     def _prepare(self, images: torch.Tensor, augment: bool) -> torch.Tensor:
-        if augment:
-            x = augment_batch(images, self.config.augment, self.gen, self.train_lowpass)
-        else:
-            x = self.eval_lowpass(images.float().div(255))
+        x = augment_batch(images, self.config.augment, self.gen) if augment else images.float().div(255)
         x = normalize(x, self.model_cfg.mean, self.model_cfg.std)
         return x.contiguous(memory_format=self.memory_format)
 
@@ -251,8 +228,7 @@ class Trainer:
         for step in range(self.steps_per_epoch):
             index = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             x = self._prepare(self.train_x[index], augment=True)
-            y = self.train_y[index]
-            x, target = mix_batch(x, y, len(self.classes), cfg.augment, self.gen)
+            x, target = mix_batch(x, self.train_targets[index], cfg.augment, self.gen)
             with self._autocast():
                 logits = self.model(x)
             loss = soft_cross_entropy(logits, target, cfg.label_smoothing, self.weights)
@@ -366,11 +342,10 @@ class Trainer:
         meta = {
             "model_config": self.model.config.to_dict(),  # type: ignore[operator]
             "classes": list(self.classes),
-            "lowpass_sigma": self.lowpass_sigma,
             "config": self.config.to_dict(),
             "hardware": self.hardware,
             "precision": self.precision_name,
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
             "emolens": __version__,
         }
         if is_best:
@@ -425,7 +400,7 @@ class Trainer:
             "hardware": self.hardware,
             "precision": self.precision_name,
             "channels_last": self.config.channels_last,
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
         }
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 
