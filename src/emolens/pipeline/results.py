@@ -12,7 +12,7 @@ import numpy as np
 
 from emolens.errors import ImageReadError
 from emolens.pipeline.crops import square_box
-from emolens.pipeline.drawing import draw_face
+from emolens.pipeline.drawing import FaceDrawing, draw_faces
 from emolens.pipeline.explain import overlay
 
 
@@ -76,17 +76,19 @@ class ImageResult:
         """The picture with every face drawn (and heat maps blended in when computed); a new array.
 
         Probability bars are drawn for faces at least ``min_bars_face`` pixels large (smaller faces get
-        their label only, so crowds stay readable)."""
+        their label only, so crowds stay readable). Labels and bar panels are laid out so that none covers
+        a face: a panel without room beside its face is shrunk, or left out (the label remains)."""
         if self.image is None:
             raise ImageReadError(f"{self.source}: no image to draw ({self.error or 'image not kept'})")
         canvas = self.image.copy()
         for face in self.faces:
             if explain and face.heatmap is not None:
                 overlay(canvas, face.heatmap, square_box(face.box))
-        for i, face in enumerate(self.faces):
-            label = f"{i + 1}: {face.emotion} {100 * face.confidence:.0f}%"
-            large = max(face.box[2] - face.box[0], face.box[3] - face.box[1]) >= min_bars_face
-            draw_face(canvas, face.box, label, face.probs if probs and large else None, face.classes)
+        drawings = [
+            FaceDrawing(face.box, f"{i + 1}: {face.emotion} {100 * face.confidence:.0f}%", face.probs, face.classes)
+            for i, face in enumerate(self.faces)
+        ]
+        draw_faces(canvas, drawings, probs, min_bars_face)
         return canvas
 
     def save(self, path: str | Path, **plot_kwargs: Any) -> Path:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from emolens.pipeline.drawing import draw_banner, draw_face
+from emolens.pipeline.drawing import FaceDrawing, draw_banner, draw_faces
 from emolens.pipeline.results import Face
 
 
@@ -56,14 +56,21 @@ class FrameResult:
 
     def plot(self, probs: bool = True, banner: str | None = None, min_bars_face: int = 56) -> np.ndarray:
         """The frame with every face drawn: box, ``#track emotion confidence`` (smoothed) and probability
-        bars for faces at least ``min_bars_face`` pixels large; ``banner`` is written top-left. A new array."""
+        bars for faces at least ``min_bars_face`` pixels large, laid out so that none covers a face; ``banner``
+        is written top-left. A new array."""
         if self.image is None:
             raise ValueError(f"frame {self.index}: image not kept (analyse with keep_images=True)")
         canvas = self.image.copy()
-        for face in self.faces:
-            label = f"#{face.track} {face.smoothed_emotion} {100 * face.smoothed_confidence:.0f}%"
-            large = max(face.box[2] - face.box[0], face.box[3] - face.box[1]) >= min_bars_face
-            draw_face(canvas, face.box, label, face.smoothed if probs and large else None, face.classes)
+        drawings = [
+            FaceDrawing(
+                face.box,
+                f"#{face.track} {face.smoothed_emotion} {100 * face.smoothed_confidence:.0f}%",
+                face.smoothed,
+                face.classes,
+            )
+            for face in self.faces
+        ]
+        draw_faces(canvas, drawings, probs, min_bars_face)
         if banner:
             draw_banner(canvas, banner)
         return canvas
