@@ -7,12 +7,16 @@ import os
 import signal
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
+
+if TYPE_CHECKING:
+    from emolens.pipeline.live_view import LiveView
 
 WINDOW = "emolens (q: quit)"
 
@@ -140,12 +144,45 @@ def _raise_interrupt(*_: Any) -> None:
     raise KeyboardInterrupt
 
 
+class View(StrEnum):
+    """Where ``emolens webcam`` shows the live analysis."""
+
+    browser = "browser"
+    window = "window"
+    none = "none"
+
+
+def _start_live_view(name: str, port: int, browser: bool) -> LiveView:
+    """The local page showing the session (see :mod:`emolens.pipeline.live_view`), announced on stdout."""
+    from emolens.cli import console
+    from emolens.pipeline.live_view import LiveView, open_browser
+
+    live = LiveView(name, port=port).start()
+    console.print(f"live view of {name}: {live.url}  (Ctrl-C stops)", highlight=False, soft_wrap=True)
+    if browser and not open_browser(live.url):
+        console.print("(no graphical browser found here: open the address in one)", highlight=False, soft_wrap=True)
+    return live
+
+
 def webcam(
     source: Annotated[str, typer.Argument(help="Camera index, video file or stream URL.")] = "0",
-    headless: Annotated[bool, typer.Option(help="No window: print one JSON line per frame on stdout.")] = False,
+    view: Annotated[
+        View,
+        typer.Option(
+            help="browser: a local web page with the live picture (works with the default install); "
+            "window: an OpenCV window (needs a GUI build of OpenCV); none: one JSON line per frame on stdout."
+        ),
+    ] = View.browser,
+    headless: Annotated[bool, typer.Option("--headless", help="Same as --view none.")] = False,
+    port: Annotated[int, typer.Option(help="Port of the browser view on 127.0.0.1 (0: a free one).")] = 0,
+    browser: Annotated[
+        bool, typer.Option("--browser/--no-browser", help="Open the browser view in the default browser.")
+    ] = True,
     json_path: Annotated[Path | None, typer.Option("--json", help="Session summary JSON, written on exit.")] = None,
     report: Annotated[Path | None, typer.Option(help="HTML report of the session, written on exit.")] = None,
-    max_frames: Annotated[int, typer.Option(help="Stop after this many frames (0: until q, Ctrl-C or the end).")] = 0,
+    max_frames: Annotated[
+        int, typer.Option(help="Stop after this many frames (0: until Ctrl-C, q in the window, or the end).")
+    ] = 0,
     realtime: Annotated[
         bool, typer.Option(help="Play files at their own speed, dropping frames when analysis is slower.")
     ] = True,
@@ -157,31 +194,39 @@ def webcam(
     max_side: MaxSideOption = 640,
     threads: ThreadsOption = None,
 ) -> None:
-    """Live analysis of a camera, a video file or a stream: a window with boxes, labels, probability bars
-    and FPS (q quits), or JSON lines with --headless. The session summary is written on exit."""
+    """Live analysis of a camera, a video file or a stream, shown with boxes, labels, probability bars and
+    FPS on a local web page (opened in the browser), in a window (--view window, q quits), or as JSON
+    lines (--view none). Ctrl-C stops; the session summary is written on exit."""
     import cv2
 
     from emolens.cli import err_console
     from emolens.errors import ConfigError
 
-    if not headless and not gui_available():
+    if headless:
+        view = View.none
+    if view is View.window and not gui_available():
         raise ConfigError(
             "this OpenCV build has no GUI (emolens installs opencv-python-headless), so no window can be opened; "
-            "use --headless to get JSON lines, or run in an environment with a GUI build of OpenCV (opencv-python)"
+            "use --view browser (the default) to watch in a browser, or --view none to get JSON lines"
         )
     rec = _recognizer(model, detector, min_face, max_side, threads)
     analysis = rec.analyze_video(
         int(source) if source.isdigit() else source, every=detect_every, smoothing=smoothing,
-        realtime=realtime, keep_images=not headless,
+        realtime=realtime, keep_images=view is not View.none,
     )  # fmt: skip
     previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
+    live: LiveView | None = None
     period, last = 0.0, time.perf_counter()
     try:
+        if view is View.browser:
+            live = _start_live_view(analysis.info.name, port, browser)
         for n, result in enumerate(analysis, 1):
             now = time.perf_counter()
             period = now - last if n == 1 else 0.9 * period + 0.1 * (now - last)  # smoothed seconds per frame
             fps, last = 1 / max(period, 1e-6), now
-            if headless:
+            if live is not None:
+                live.publish(result, fps)
+            elif view is View.none:
                 print(json.dumps({**result.to_dict(), "fps": round(fps, 1)}), flush=True)
             else:
                 cv2.imshow(WINDOW, result.plot(banner=f"{fps:.1f} FPS   q: quit"))
@@ -196,7 +241,9 @@ def webcam(
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
         analysis.close()
-        if not headless:
+        if live is not None:
+            live.close()
+        if view is View.window:
             cv2.destroyAllWindows()
     summary = analysis.summary
     err_console.print(_summary_table(summary))

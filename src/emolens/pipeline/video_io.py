@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -81,6 +82,18 @@ def is_url(source: VideoSource) -> bool:
     return "://" in str(source)
 
 
+@contextmanager
+def _opencv_silenced() -> Iterator[None]:
+    """Mute OpenCV's own log lines (``[ WARN:0@0.5] ... can't open camera by index``) for a while: emolens
+    reports a camera that cannot be opened itself, in one line."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(level)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
@@ -125,7 +138,8 @@ class VideoReader:
 
     def _open_camera(self) -> None:
         text = str(self.source)
-        self._capture = cv2.VideoCapture(int(text) if text.isdigit() else text)
+        with _opencv_silenced():
+            self._capture = cv2.VideoCapture(int(text) if text.isdigit() else text)
         if not self._capture.isOpened():
             raise VideoReadError(f"{self.name}: cannot be opened (no such camera, or it is in use)")
         fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
