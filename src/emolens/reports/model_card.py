@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from emolens.data import load_dataset
+from emolens.data.ferplus import label_options
 from emolens.evaluation.evaluate import evaluate_classifier
 from emolens.models import model_config
 from emolens.runtime.classifier import EmotionClassifier
@@ -26,6 +27,7 @@ _FLAGS = {
     "augment.mixup": "--mixup",
     "augment.cutmix": "--cutmix",
     "augment.erase": "--erase",
+    "augment.rotate": "--rotate",
 }
 
 
@@ -96,6 +98,17 @@ def _seconds(text_seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
 
 
+#: How each label source is described in the card's first paragraph.
+_TRAINED_ON = {
+    "dataset": "on FER2013's Training split only, with its own labels",
+    "blend": "on FER2013's Training split only, each face's label mixed with the FER+ crowd's votes for it",
+    "ferplus": "on the FER+ crowd votes (ten annotators per face) of FER2013's Training images, as vote distributions; "
+    "validation and test labels are the FER+ majority labels of PublicTest and PrivateTest (the FER+ protocol)",
+    "ferplus-majority": "on the FER+ majority labels of FER2013's Training images; validation and test labels are the "
+    "FER+ majority labels of PublicTest and PrivateTest (the FER+ protocol)",
+}
+
+
 def write_model_card(
     result: Any, checkpoint: str | Path, data: str | Path | None = None, export_command: str | None = None
 ) -> Path:
@@ -110,7 +123,9 @@ def write_model_card(
         shutil.copy(run_dir / "curves.png", assets / "curves.png")
     meta = result.metadata
     classifier = EmotionClassifier(model_path)
-    dataset = load_dataset(data if data is not None else config.get("data"), size=meta.input_size).relabel(meta.classes)
+    dataset = load_dataset(
+        data if data is not None else config.get("data"), size=meta.input_size, **label_options(config)
+    ).relabel(meta.classes)
     for report in result.reports:
         part = dataset.split(report.split)
         report.save_plots(assets, part.labels.astype(np.int64), classifier.logits(part.images))
@@ -128,20 +143,20 @@ def write_model_card(
         f"A **{meta.architecture}** network ({model_config(meta.architecture).description}; "
         f"{meta.params / 1e6:.2f} M parameters, {meta.mflops:.0f} MFLOPs per face at "
         f"{meta.input_size}x{meta.input_size}), {meta.precision} ONNX, that tells {len(meta.classes)} facial expressions "
-        f"({', '.join(meta.classes)}) from a grey face crop. Trained by emolens {meta.emolens_version} on FER2013's Training "
-        "split only; the epoch was chosen on PublicTest; PrivateTest was measured once, for this card.",
+        f"({', '.join(meta.classes)}) from a grey face crop. Trained by emolens {meta.emolens_version} "
+        f"{_TRAINED_ON[config.get('labels', 'dataset')]}; the epoch was chosen on PublicTest; PrivateTest was measured "
+        "once, for this card.",
         "",
         "## Results",
         "",
-        "| split | faces | accuracy | with TTA | on detector crops | macro-F1 | top-2 | top-3 | ECE (calibrated) |",
+        "| split | faces | accuracy | with TTA | faces the detector found: share, accuracy | macro-F1 | top-2 | top-3 "
+        "| ECE (calibrated) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in (("PublicTest (validation)", val), ("PrivateTest (test)", test)):
         tta = "-" if r.tta_accuracy is None else f"{100 * r.tta_accuracy:.2f} %"
         crops = r.extra.get("detector_crops")
-        crop_text = (
-            f"{100 * crops['accuracy_end_to_end']:.2f} % ({100 * crops['detected']:.1f} % found)" if crops else "-"
-        )
+        crop_text = f"{100 * crops['detected']:.1f} %, {100 * crops['accuracy_detected']:.2f} %" if crops else "-"
         lines.append(
             f"| {name} | {r.count:,} | **{100 * r.accuracy:.2f} %** | {tta} | {crop_text} | {r.macro_f1:.3f} | "
             f"{100 * r.top2:.1f} % | {100 * r.top3:.1f} % | {100 * r.ece_calibrated:.2f} % |"
@@ -161,11 +176,9 @@ def write_model_card(
         "## Preprocessing (stored in the file's metadata)",
         "",
         f"- input: grey {meta.input_size}x{meta.input_size}, pixels / 255, then (x - {meta.mean}) / {meta.std}",
-        f"- a fixed Gaussian low-pass of sigma {meta.lowpass_sigma:.2f} px is part of the graph: the FER2013 Training images here "
-        "are that blurred (measured by `emolens data report`), so sharp faces are blurred the same way before the network sees them",
         *(
             [
-                f"- then an input-range adapter in the graph: a face whose mean grey lies outside "
+                f"- an input-range adapter in the graph: a face whose mean grey lies outside "
                 f"{meta.input_range['low']:.0f}-{meta.input_range['high']:.0f} is moved to the nearer bound, and one whose "
                 f"standard deviation is below {meta.input_range['min_std']:.1f} grey levels is stretched to it (the 5th-95th "
                 "percentiles of the training faces' brightness and the 25th of their contrast), so dark, backlit or "
@@ -187,15 +200,32 @@ def write_model_card(
         "",
         f"![learning curves]({rel}/curves.png)" if (assets / "curves.png").exists() else "",
         "",
+        "## Intended use",
+        "",
+        "Measuring how faces look, in aggregate, where the people filmed know it: reactions of an audience to media, "
+        "the mood of customer-experience footage, human-computer interaction, research in affective computing. The "
+        "output is what web annotators would call the face's expression, with a calibrated probability.",
+        "",
+        "## Out of scope",
+        "",
+        "- Telling what a person feels, intends or whether they lie: the model sees the look of a face, nothing more.",
+        "- Decisions about a person (hiring, job interviews, grading, credit, insurance, policing, border control).",
+        "- Workplaces and education: the EU AI Act (Art. 5(1)(f)) prohibits emotion recognition there except for "
+        "medical or safety reasons.",
+        "- Anyone who has not been told they are being analysed.",
+        "",
+        "See [responsible use](../../../../docs/responsible-use.md) for where it fails and what to do instead.",
+        "",
         "## Limitations",
         "",
-        "- FER2013 faces are frontal-ish, grey, 48x48 and labelled by one annotator each; human agreement on it is about 65 %.",
-        "- The Training images available here are heavily blurred (Gaussian sigma about 3 px at 48x48), so the model only uses "
-        "coarse face shape; fine detail (wrinkles, exact eye shape) is discarded by design.",
-        "- Disgust has 436 training faces; its recall is the least reliable.",
-        "- Faces cut from photos by a detector are framed differently from FER2013's crops: 'on detector crops' is the "
-        "accuracy when each face is upscaled to 96-192 px, placed off-centre in a larger picture, found by the default "
-        "detector (yunet), cropped and classified; a face the detector misses counts as wrong.",
+        "- FER2013 faces are frontal-ish, grey and 48x48, from web image searches; FER2013 labels come from one "
+        "annotator each (human agreement on them is about 65 %), FER+ labels from ten.",
+        f"- {test.classes[int(np.argmin(test.recall))].capitalize()} is the class recalled least often "
+        f"({100 * float(np.min(test.recall)):.1f} % on PrivateTest); rare classes have a few hundred training faces.",
+        "- Faces cut from photos by a detector are framed differently from FER2013's crops: the detector column is "
+        "measured with each face upscaled to 96-192 px, placed off-centre in a larger picture, found by the default "
+        "detector (yunet), cropped and classified; the faces it does not find (many FER2013 crops are drawings, "
+        "profiles or not faces at all) are left out of that accuracy.",
         "",
     ]
     card = model_path.with_suffix(".md")
