@@ -195,6 +195,32 @@ def test_wrong_model_files_are_clear_errors(tmp_path: Path) -> None:
         load_model(text)
 
 
+class _Payload:
+    """Pickled, it asks the unpickler to call ``Path.touch`` on a marker file: code that loading would run."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return Path.touch, (self.marker,)
+
+
+def test_a_checkpoint_carrying_a_pickle_payload_is_refused_and_nothing_in_it_runs(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from emolens.cli import app
+
+    marker = tmp_path / "ran"
+    crafted = tmp_path / "crafted.pt"
+    torch.save({"format": "emolens-checkpoint", "model": {}, "payload": _Payload(marker)}, crafted)
+    with pytest.raises(ModelFileError, match=r"crafted\.pt: refused: .* asks for "):
+        load_model(crafted)
+    for args in (["export", str(crafted), "--out", str(tmp_path / "m.onnx")], ["train", "--init", str(crafted)]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2 and "refused" in result.output and "Traceback" not in result.output, args
+    assert not marker.exists()
+
+
 def test_distillation_loss_by_hand() -> None:
     from emolens.training.trainer import distillation_loss
 

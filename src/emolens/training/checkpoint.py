@@ -38,9 +38,12 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         with torch.serialization.safe_globals([TorchVersion]):
             state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        forbidden = _forbidden_global(exc)
+        if forbidden is None:
+            raise ModelFileError(f"{path}: not a PyTorch checkpoint (UnpicklingError)") from None
         raise ModelFileError(
             f"{path}: refused: the checkpoint holds Python objects beyond tensors and plain containers, whose "
-            f"code loading would run ({_unsafe_reason(exc)})"
+            f"code loading would run (it asks for {forbidden})"
         ) from None
     except Exception as exc:  # noqa: BLE001 - torch raises many types for foreign files
         raise ModelFileError(f"{path}: not a PyTorch checkpoint ({type(exc).__name__})") from None
@@ -49,10 +52,10 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return state
 
 
-def _unsafe_reason(exc: Exception) -> str:
-    """What the unpickler refused, without torch's advice to load the file unsafely."""
+def _forbidden_global(exc: Exception) -> str | None:
+    """The Python object a checkpoint asked the safe unpickler for, or None when it is not a pickle at all."""
     match = re.search(r"unsupported global:? (?:GLOBAL )?(\S+)", str(exc), re.IGNORECASE)
-    return f"it asks for {match.group(1)}" if match else type(exc).__name__
+    return match.group(1) if match else None
 
 
 def load_model(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
