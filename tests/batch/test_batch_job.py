@@ -20,7 +20,7 @@ from emolens.batch import BatchProcessor, BatchSettings, load_results, run_batch
 from emolens.batch.engine_local import run_local
 from emolens.batch.inputs import collect_inputs, to_table
 from emolens.batch.job import make_batches
-from emolens.batch.writer import ResultWriter, committed_parts
+from emolens.batch.writer import ERRORS_LOG, ResultWriter, committed_parts
 from emolens.errors import ConfigError
 
 
@@ -189,6 +189,33 @@ def test_an_input_that_kills_its_worker_gets_an_error_row_and_the_rest_finish(
     plain = pa.concat_tables(run_local([to_table(items[:30])], BatchProcessor(settings), classes, workers=1))
     for path, detections in zip(plain.column("path").to_pylist(), plain.column("detections").to_pylist(), strict=True):
         assert [d["emotion"] for d in results.loc[path, "detections"]] == [d["emotion"] for d in detections]
+
+
+class _BugOn(BatchProcessor):
+    """A processor with a bug that shows on ``bug.jpg`` only."""
+
+    def _frames(self, account):
+        if Path(account.item.path).name == "bug.jpg":
+            raise RuntimeError("a bug met on bug.jpg")
+        return super()._frames(account)
+
+
+def test_an_input_that_fails_unexpectedly_leaves_its_traceback_in_the_error_log(mixed, tmp_path: Path) -> None:
+    folder, _ = mixed
+    for name in ("bug.jpg", "fine.jpg"):
+        shutil.copy(folder / "group.jpg", tmp_path / name)
+    settings, log_file = BatchSettings(), tmp_path / "results" / ERRORS_LOG
+    log_file.parent.mkdir()
+    processor = _BugOn(settings, log_file=str(log_file))
+    tables = run_local(make_batches(collect_inputs([tmp_path]), 8), processor, settings.classes(), workers=1)
+    rows = pa.concat_tables(list(tables)).to_pandas().set_index("path")
+    bug = str(tmp_path / "bug.jpg")
+    assert rows.loc[bug, "error"] == f"{bug}: analysis failed (RuntimeError: a bug met on bug.jpg)"
+    assert rows.loc[str(tmp_path / "fine.jpg"), "status"] == "ok"
+    text = log_file.read_text()
+    assert "WARNING a batch of 2 input(s) failed; retrying them one at a time" in text
+    assert f"ERROR {bug}: analysis failed\nTraceback (most recent call last)" in text
+    assert text.count("RuntimeError: a bug met on bug.jpg") == 2 and "During handling" not in text
 
 
 def test_remote_inputs_are_read_through_fsspec_like_local_ones(mixed, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import logging
 import threading
 import time
 
@@ -87,6 +88,32 @@ def test_job_queue_is_bounded_reports_progress_and_survives_failures(tmp_path):
         await jobs.stop()
 
     run_async(scenario())
+
+
+def test_a_job_that_crashes_names_its_input_and_leaves_its_traceback_in_the_log(tmp_path, caplog):
+    def run(source, out_dir, params, progress):
+        return {}["a bug"]
+
+    async def scenario() -> tuple[str, str | None]:
+        jobs = JobQueue(tmp_path, run, min_interval=0)
+        await jobs.start()
+        job_id, path = jobs.new_input("clip.mp4")
+        path.write_bytes(b"frames")
+        jobs.submit(job_id, "clip.mp4", {})
+        for _ in range(400):
+            if jobs.get(job_id).status == "failed":
+                break
+            await asyncio.sleep(0.05)
+        await jobs.stop()
+        return job_id, jobs.get(job_id).error
+
+    with caplog.at_level(logging.ERROR, logger="emolens.service.jobs"):
+        job_id, error = run_async(scenario())
+    assert error == "clip.mp4: internal error while processing: KeyError: 'a bug'"
+    [record] = [r for r in caplog.records if r.name == "emolens.service.jobs"]
+    assert record.levelno == logging.ERROR and record.getMessage() == f"job {job_id} (clip.mp4) failed"
+    assert record.exc_info is not None and record.exc_info[0] is KeyError
+    assert "Traceback (most recent call last)" in caplog.text and 'return {}["a bug"]' in caplog.text
 
 
 @pytest.fixture(scope="module")

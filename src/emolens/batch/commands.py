@@ -47,6 +47,8 @@ def _print_report(report: BatchReport, console: Console) -> None:
     from rich.columns import Columns
     from rich.table import Table
 
+    from emolens.batch.writer import ERRORS_LOG
+
     s = report.summary
     rate = report.processed / report.seconds if report.seconds else 0.0
     console.print(
@@ -68,6 +70,8 @@ def _print_report(report: BatchReport, console: Console) -> None:
         f"results: {report.out / 'inputs'} and {report.out / 'faces'}; chart: {report.out / 'summary.png'}",
         soft_wrap=True,
     )
+    if (errors_log := report.out / ERRORS_LOG).exists():
+        console.print(f"tracebacks of the inputs that failed unexpectedly: {errors_log}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

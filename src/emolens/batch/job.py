@@ -19,7 +19,7 @@ import pyarrow as pa
 from emolens.batch.inputs import BatchInput, collect_inputs, to_table
 from emolens.batch.process import BatchProcessor, BatchSettings
 from emolens.batch.summary import BatchSummary, write_summary
-from emolens.batch.writer import ResultWriter
+from emolens.batch.writer import ERRORS_LOG, ResultWriter
 from emolens.errors import ConfigError
 from emolens.runtime.bundled import WEIGHTS_DIR, resolve_model_path
 
@@ -127,7 +127,7 @@ def run_batch(
     with ResultWriter(out, classes, part_size=part_size) as writer:
         done = writer.open(settings.fingerprint())
         pending = [i for i in items if i.input_id not in done]
-        processor = BatchProcessor(settings)
+        processor = BatchProcessor(settings, log_file=str(Path(out).resolve() / ERRORS_LOG))
         count = faces = 0
         if progress:
             progress(BatchProgress(0, len(pending), 0, 0.0))

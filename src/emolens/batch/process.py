@@ -5,7 +5,8 @@ A :class:`BatchProcessor` lives in each worker (a local process or a Ray actor) 
 table, see :mod:`emolens.batch.inputs`) into one result row per input, whose ``detections`` column holds
 that input's faces; the faces of all the images of a batch go through the classifier in one call. An input
 that cannot be read becomes an ``error`` row, and an unexpected failure in a batch is retried input by input,
-so one bad file never costs the rest of its batch.
+so one bad file never costs the rest of its batch. Unexpected failures are logged with their tracebacks, in the
+job's error log when the worker can reach it (see :meth:`BatchProcessor.start_worker`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import functools
 import hashlib
 import inspect
+import logging
 import tempfile
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -38,6 +40,8 @@ OK, NO_FACE, ERROR = "ok", "no_face", "error"
 LAYOUT_VERSION = 1
 #: Images or video frames whose faces are classified together, at least (a whole image batch when larger).
 FRAME_GROUP = 16
+
+log = logging.getLogger(__name__)
 
 
 #: The recognizer's own defaults (detector, min_face, max_side, margin), so that a batch finds what
@@ -239,16 +243,18 @@ class BatchProcessor:
 
     ``threads`` is the number of CPU threads of the recognizer (1: one worker per core). The faces of a whole
     batch of images (and of :data:`FRAME_GROUP` video frames at least) are classified in one call. Both
-    engines call the same instance method, so they give the same results.
+    engines call the same instance method, so they give the same results. ``log_file`` is where a worker
+    appends the tracebacks of unexpected failures (the job's error log).
     """
 
-    def __init__(self, settings: BatchSettings, threads: int | None = 1):
+    def __init__(self, settings: BatchSettings, threads: int | None = 1, log_file: str | None = None):
         self.settings = settings
         self.threads = threads
+        self.log_file = log_file
 
     def __getstate__(self) -> dict[str, Any]:
         """Only the parameters travel to a worker; each worker loads its own model."""
-        return {"settings": self.settings, "threads": self.threads}
+        return {"settings": self.settings, "threads": self.threads, "log_file": self.log_file}
 
     @functools.cached_property
     def recognizer(self) -> EmotionRecognizer:
@@ -256,9 +262,15 @@ class BatchProcessor:
 
     def start_worker(self) -> None:
         """Called once in a worker process (not in the job's own): OpenCV's thread pool gets ``threads`` too,
-        so N workers on N cores do not run N x N threads (ONNX Runtime and YuNet get it from the recognizer)."""
+        so N workers on N cores do not run N x N threads (ONNX Runtime and YuNet get it from the recognizer).
+        The tracebacks of unexpected failures go to ``log_file`` when its folder is on this machine (a Ray
+        node without it keeps them on the worker's stderr, in Ray's worker logs)."""
         if self.threads:
             cv2.setNumThreads(self.threads)
+        if self.log_file and Path(self.log_file).parent.is_dir():
+            handler = logging.FileHandler(self.log_file, encoding="utf-8", delay=True)
+            handler.setFormatter(logging.Formatter("%(asctime)s pid %(process)d %(levelname)s %(message)s"))
+            log.addHandler(handler)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         """Result rows (:func:`result_schema`) for a batch of inputs (:data:`~emolens.batch.inputs.INPUT_SCHEMA`)."""
@@ -266,14 +278,17 @@ class BatchProcessor:
         classes = self.recognizer.classes  # a model that cannot load stops the job: no input is to blame
         try:
             accounts = self._analyse(items)
-        except Exception:  # noqa: BLE001 - an unforeseen failure: retry input by input so one file costs one row
-            accounts = [self._analyse_alone(item) for item in items]
-        return result_table(accounts, classes)
+        except Exception:  # an unforeseen failure: retry input by input (below) so one file costs one row
+            log.warning("a batch of %d input(s) failed; retrying them one at a time", len(items), exc_info=True)
+        else:
+            return result_table(accounts, classes)
+        return result_table([self._analyse_alone(item) for item in items], classes)
 
     def _analyse_alone(self, item: BatchInput) -> _Account:
         try:
             return self._analyse([item])[0]
-        except Exception as exc:  # noqa: BLE001 - recorded in the input's row, the batch goes on
+        except Exception as exc:  # recorded in the input's row, the batch goes on
+            log.exception("%s: analysis failed", item.path)
             return _Account(item, error=f"{item.path}: analysis failed ({type(exc).__name__}: {exc})")
 
     def _analyse(self, items: Sequence[BatchInput]) -> list[_Account]:

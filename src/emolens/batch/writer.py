@@ -6,6 +6,7 @@ Layout of ``RESULTS/``::
     inputs/part-000000.parquet   one row per input: the ledger (an input is done when its row is here)
     faces/part-000000.parquet    one row per face of the inputs in the inputs part of the same number
     _lock                        held (flock) while a job writes, so two jobs never share a folder
+    _errors.log                  tracebacks of inputs that failed unexpectedly (only when some did)
 
 Part N is committed like this: both files are written under hidden temporary names
 (``.part-N.parquet.tmp``) and flushed to disk; renaming the inputs file into place is the commit; the
@@ -34,6 +35,7 @@ from emolens.batch.process import face_schema, input_fields, result_schema
 from emolens.errors import ConfigError, DataError
 
 MANIFEST = "_batch.json"
+ERRORS_LOG = "_errors.log"
 INPUTS, FACES = "inputs", "faces"
 _PART = "part-{:06d}.parquet"
 

@@ -32,7 +32,10 @@ def fingerprint(source: Path, options: dict[str, object]) -> str:
         dirnames.sort()
         for name in sorted(filenames):
             full = Path(dirpath, name)
-            stat = full.stat()
+            try:
+                stat = full.stat()
+            except OSError:  # a dangling link: the reader skips it; the link itself keys the cache
+                stat = full.lstat()
             digest.update(f"{full.relative_to(source)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 

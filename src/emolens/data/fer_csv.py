@@ -9,7 +9,7 @@ reported by line number; the rest of the file still loads.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,21 @@ def _parse_row(row: dict[str, str | None], size: int) -> tuple[int, np.ndarray, 
     return int(_CODE_TO_LABEL[int(code_text)]), pixels.astype(np.uint8).reshape(size, size), split
 
 
+def _records(reader: csv.DictReader, name: str, skipped: list[Skipped]) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """(line number, row) of each record; a record the csv module refuses (a field over its size limit) is
+    added to ``skipped`` and reading goes on with the next line."""
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the reader has not counted the line it refused
+            skipped.append(Skipped(f"{name} line {reader.line_num + 1}", f"unreadable row ({exc})"))
+            continue
+        yield reader.line_num, row
+
+
 def read_csv(
     path: str | Path,
     *,
@@ -57,15 +72,18 @@ def read_csv(
         raise DataError(f"{path}: no such file")
     images, labels, splits, sources = [], [], [], []
     skipped: list[Skipped] = []
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:  # -sig: Excel's byte-order mark
         reader = csv.DictReader(handle)
-        missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+        try:
+            fieldnames = reader.fieldnames or []
+        except csv.Error as exc:
+            raise DataError(f"{path}: not a FER2013 CSV, its header cannot be read ({exc})") from None
+        missing = [c for c in _REQUIRED if c not in fieldnames]
         if missing:
             raise DataError(
                 f"{path}: not a FER2013 CSV, missing column {', '.join(missing)} (expected header emotion,pixels,Usage)"
             )
-        for row in reader:
-            line = reader.line_num
+        for line, row in _records(reader, path.name, skipped):
             try:
                 label, image, split = _parse_row(row, size)
             except ValueError as exc:

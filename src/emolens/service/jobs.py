@@ -4,13 +4,15 @@ Each job has a folder ``<root>/<id>/`` with its input, an ``out/`` folder for wh
 ``status.json`` that is replaced atomically whenever the job moves on. Because the state is on disk,
 any Uvicorn worker process sharing ``root`` can answer ``GET /v1/jobs/{id}``, whichever one runs it.
 Jobs run one at a time per process in a thread; at most ``max_queued`` wait; finished jobs are deleted
-``ttl`` seconds after they end.
+``ttl`` seconds after they end. A job that fails unexpectedly (not on a bad input) is logged with its
+traceback, so the server's log shows where the bug is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import secrets
@@ -29,6 +31,8 @@ JobState = Literal["queued", "running", "done", "failed"]
 ProgressFn = Callable[[int, int | None], None]
 _ID = re.compile(r"^[0-9a-f]{16}$")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -191,8 +195,10 @@ class JobQueue:
             output = self.run(source, folder / "out", record.params, progress)
         except EmolensError as exc:
             record.status, record.error = "failed", str(exc)
-        except Exception as exc:  # noqa: BLE001 - a job's crash is reported in its status; the server carries on
-            record.status, record.error = "failed", f"internal error while processing: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # a job's crash is reported in its status and logged; the server carries on
+            log.exception("job %s (%s) failed", record.id, record.input_name)
+            why = f"internal error while processing: {type(exc).__name__}: {exc}"
+            record.status, record.error = "failed", f"{record.input_name}: {why}"
         else:
             record.status, record.summary = "done", output.summary
             out = folder / "out"
