@@ -1,8 +1,10 @@
-"""Shared fixtures: real FER2013 faces from ``$EMOLENS_DATA`` (default ``../shared/data/fer2013``),
-small subsets of them in the Kaggle folder layout, and photos composed from real faces."""
+"""Shared fixtures: real FER2013 faces from ``$EMOLENS_DATA`` (when unset: ``../shared/data/fer2013``
+beside the repository, whatever the current folder), small subsets of them in the Kaggle folder layout,
+and photos composed from real faces."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,9 +13,11 @@ import numpy as np
 import pytest
 
 from emolens.labels import FER_CLASSES
-from emolens.paths import default_data_path
+from emolens.paths import DATA_ENV, default_data_path
 
-WIDER = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "widerface-val-subset"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+WIDER = SHARED_DATA / "widerface-val-subset"
+os.environ.setdefault(DATA_ENV, str(SHARED_DATA / "fer2013"))  # for the tests and the commands they run
 
 
 @pytest.fixture(scope="session")

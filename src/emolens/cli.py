@@ -1,7 +1,10 @@
 """The ``emolens`` command line: every command is a thin layer over the Python API.
 
 User errors (:class:`EmolensError`) are printed as one red line naming the input, without a
-traceback, and exit with status 2.
+traceback, and exit with status 2; so is a command whose extra is not installed (see
+:mod:`emolens.extras`). Text that comes from the user or the data (paths, file names, messages) is
+never read as Rich markup, so brackets in it show. When the output is not a terminal, tables and lines
+are not cut to a width.
 """
 
 from __future__ import annotations
@@ -16,20 +19,44 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
-from emolens.errors import EmolensError
+from emolens.cli_help import HelpGroup
+from emolens.errors import ConfigError, EmolensError
+from emolens.extras import require_extra
+from emolens.pipeline.results import TOP_K_MAX, TOP_K_MIN
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-app = typer.Typer(help="Find faces and tell what each one feels.", no_args_is_help=True, pretty_exceptions_enable=False)
+#: The width of output that is not a terminal (a pipe, a file, a CI log): wide enough never to cut a table.
+UNCUT_WIDTH = 10_000
+
+app = typer.Typer(
+    cls=HelpGroup,
+    help="Find faces and tell what each one feels.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 data_app = typer.Typer(help="Datasets: information, reports, conversion.", no_args_is_help=True)
 models_app = typer.Typer(help="The model zoo and model files.", no_args_is_help=True)
 detectors_app = typer.Typer(help="Face detectors: list and benchmark.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
 app.add_typer(detectors_app, name="detectors")
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _console(stderr: bool, markup: bool) -> Console:
+    """A console as wide as the terminal, or :data:`UNCUT_WIDTH` when its output is not one."""
+    console = Console(stderr=stderr, markup=markup, soft_wrap=stderr)
+    if not console.is_terminal:
+        console.width = UNCUT_WIDTH
+    return console
+
+
+#: Results (tables, paths): nothing printed on it is read as markup; style with :class:`Text`.
+console = _console(stderr=False, markup=False)
+#: Progress, status and errors; print text from users or data with :func:`print_error` or as :class:`Text`.
+err_console = _console(stderr=True, markup=True)
 
 ModelOption = Annotated[
     str | None, typer.Option("--model", "-m", help="Bundled model name or .onnx file [default: the bundled default].")
@@ -40,6 +67,11 @@ DataOption = Annotated[
 ]
 
 
+def print_error(message: object, label: str = "error:", style: str = "bold red") -> None:
+    """One line on stderr: ``label`` in ``style``, then ``message`` as plain text (brackets in it show)."""
+    err_console.print(Text.assemble((label, style), " ", str(message)))
+
+
 def friendly(fn: F) -> F:
     """Turn :class:`EmolensError` into a one-line message and exit status 2."""
 
@@ -48,10 +80,10 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except EmolensError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            print_error(exc)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted[/]")
+            err_console.print(Text("interrupted", "yellow"))
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
@@ -61,7 +93,7 @@ def progress_bar(transient: bool = False) -> Progress:
     """The progress bar used by long commands (ETA, counts); drawn on stderr only in a terminal."""
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-        TextColumn("{task.fields[status]}"), console=err_console, transient=transient, disable=not err_console.is_terminal,
+        TextColumn("{task.fields[status]}", markup=False), console=err_console, transient=transient, disable=not err_console.is_terminal,
     )  # fmt: skip
 
 
@@ -75,9 +107,7 @@ def _load(path: Path | None) -> Any:
             path, progress=lambda done, total: progress.update(task, completed=done, total=total or None)
         )
     if dataset.skipped:
-        err_console.print(
-            f"[yellow]skipped {len(dataset.skipped)} input(s)[/]; first: {dataset.skipped[0]}", highlight=False
-        )
+        print_error(f"first: {dataset.skipped[0]}", label=f"skipped {len(dataset.skipped)} input(s);", style="yellow")
     return dataset
 
 
@@ -114,12 +144,16 @@ def data_report(
     with err_console.status("analysing duplicates, blank images and blur"):
         report = build_report(dataset, out)
     console.print(
-        f"[bold]{len(dataset):,} faces[/], {len(report.blank)} blank, duplicate pairs: {report.duplicate_counts}"
+        Text.assemble(
+            (f"{len(dataset):,} faces", "bold"),
+            f", {len(report.blank)} blank, duplicate pairs: {report.duplicate_counts}",
+        )
     )
     for split, est in report.blur.items():
         if est["blurred"]:
             console.print(
-                f"[yellow]the {split} split is blurred (Gaussian sigma about {est['sigma']:.2f} px vs the sharpest split)[/]"
+                f"the {split} split is blurred (Gaussian sigma about {est['sigma']:.2f} px vs the sharpest split)",
+                style="yellow",
             )
     console.print(f"report: {out / 'report.md'}")
 
@@ -142,7 +176,8 @@ def data_to_csv(
 @models_app.command("list")
 @friendly
 def models_list() -> None:
-    """The registered architectures with parameters and MFLOPs at their input size (needs torch)."""
+    """The registered architectures with parameters and MFLOPs at their input size (needs the train extra)."""
+    require_extra("emolens models list", "torch")
     from emolens.models import list_models, summarize
 
     table = Table("name", "params", "MFLOPs", "input", "description")
@@ -258,6 +293,7 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the run in --run-dir from its last checkpoint.")] = False,
 ) -> None:
     """Train a model (needs the train extra); the best epoch is chosen on the validation split (FER2013 PublicTest)."""
+    require_extra("emolens train", "torch")
     from dataclasses import replace
 
     from emolens.training import AugmentConfig, TrainConfig
@@ -370,6 +406,7 @@ def export(
     threads: ThreadsOption = None,
 ) -> None:
     """Export a checkpoint to ONNX with its metadata, calibrate it and measure it (needs the train extra)."""
+    require_extra("emolens export", "torch", "onnx", "onnxscript")
     from emolens.export import export_checkpoint
     from emolens.reports.model_card import write_model_card
 
@@ -398,7 +435,8 @@ def _face_table(result: Any, top_k: int) -> Table:
     for i, face in enumerate(result.faces, 1):
         top = "  ".join(f"{c} {100 * p:.0f}%" for c, p in face.top(top_k))
         box = ", ".join(f"{v:.0f}" for v in face.box)
-        table.add_row(str(i), box, f"{face.score:.2f}", f"[bold]{face.emotion}[/] {100 * face.confidence:.0f}%", top)
+        emotion = Text.assemble((face.emotion, "bold"), f" {100 * face.confidence:.0f}%")
+        table.add_row(str(i), box, f"{face.score:.2f}", emotion, top)
     return table
 
 
@@ -418,12 +456,16 @@ def analyze(
     out: Annotated[Path | None, typer.Option(help="Folder for annotated images and results.json.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print all results as one JSON document.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON line per image as it is analysed.")] = False,
-    top_k: Annotated[int, typer.Option(help="How many top emotions to show per face.")] = 3,
+    top_k: Annotated[
+        int, typer.Option(min=TOP_K_MIN, max=TOP_K_MAX, help="How many top emotions to show per face.")
+    ] = 3,
     model: ModelOption = None,
     detector: Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")] = "yunet",
     threshold: Annotated[float | None, typer.Option(help="Minimum detector score [default: the detector's].")] = None,
-    min_face: Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels.")] = 20,
-    max_side: Annotated[int, typer.Option(help="Detect on a copy downscaled to this longer side.")] = 1280,
+    min_face: Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels (0: keep all).")] = 20,
+    max_side: Annotated[
+        int, typer.Option(help="Detect on a copy downscaled to this longer side (0: on the full-size image).")
+    ] = 1280,
     explain: Annotated[
         bool, typer.Option(help="Add occlusion-sensitivity heat maps (which regions moved the prediction).")
     ] = False,
@@ -433,6 +475,8 @@ def analyze(
     from emolens.pipeline.recognizer import EmotionRecognizer
     from emolens.pipeline.sources import expand_inputs
 
+    if as_json and jsonl:
+        raise ConfigError("--json and --jsonl cannot be combined: --json prints one document, --jsonl a line per image")
     rec = EmotionRecognizer(
         model=model, detector=detector, score_threshold=threshold, min_face=min_face, max_side=max_side, threads=threads
     )
@@ -456,7 +500,7 @@ def analyze(
                 if result.ok:
                     console.print(_face_table(result, top_k))
                 else:
-                    err_console.print(f"[red]error:[/] {result.error}", highlight=False)
+                    print_error(result.error)
     if as_json:
         print(json.dumps(results, indent=2))
     if out:
@@ -495,9 +539,7 @@ def detectors_list() -> None:
 @detectors_app.command("benchmark")
 @friendly
 def detectors_benchmark(
-    data: Annotated[Path, typer.Option(help="WIDER FACE folder (images/ and wider_face_val_bbx_gt.txt).")] = Path(
-        "../shared/data/widerface-val-subset"
-    ),
+    data: Annotated[Path, typer.Option(help="WIDER FACE folder (images/ and wider_face_val_bbx_gt.txt).")],
     detector: Annotated[list[str] | None, typer.Option(help="Detector(s) to compare [default: all installed].")] = None,
     max_side: Annotated[int, typer.Option(help="Longer image side seen by the detectors.")] = 640,
     out: Annotated[Path, typer.Option(help="Folder for results.json, results.md and the PR plot.")] = Path(

@@ -9,18 +9,16 @@ from pathlib import Path
 DATA_ENV = "EMOLENS_DATA"
 #: Environment variable that moves the decoded-data cache.
 CACHE_ENV = "EMOLENS_CACHE"
+#: Where FER2013 is looked for when neither a path nor ``$EMOLENS_DATA`` is given, relative to the
+#: current folder: the layout of this project's checkouts, where the data sits beside the clone.
+DEFAULT_DATA = Path("..", "shared", "data", "fer2013")
 
 
 def default_data_path() -> Path:
-    """``$EMOLENS_DATA`` or ``../shared/data/fer2013`` beside the repository root (or the cwd)."""
+    """``$EMOLENS_DATA``, else :data:`DEFAULT_DATA` (relative to the current folder)."""
     if env := os.environ.get(DATA_ENV):
         return Path(env).expanduser()
-    repo_root = Path(__file__).resolve().parents[2]
-    for base in (repo_root, Path.cwd()):
-        candidate = base.parent / "shared" / "data" / "fer2013"
-        if candidate.exists():
-            return candidate
-    return repo_root.parent / "shared" / "data" / "fer2013"
+    return DEFAULT_DATA
 
 
 def cache_dir() -> Path:

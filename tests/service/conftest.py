@@ -126,7 +126,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
 def browser(camera_y4m, tmp_path_factory):
     """A browser context of Debian's Chromium driven by Playwright, its fake camera playing :func:`camera_y4m`."""
     if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium")
+        pytest.fail("Chromium is missing: apt-get update && apt-get install -y chromium (README, 'Run the tests')")
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")

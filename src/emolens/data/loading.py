@@ -11,7 +11,7 @@ from emolens.data.fer_csv import read_csv
 from emolens.data.ferplus import apply_labels
 from emolens.data.folders import read_folder
 from emolens.errors import DataError
-from emolens.paths import default_data_path
+from emolens.paths import DATA_ENV, default_data_path
 
 
 def load_dataset(
@@ -28,14 +28,15 @@ def load_dataset(
 ) -> FaceDataset:
     """Load faces from a folder (Kaggle FER2013 layout or ``root/<class>/``) or a FER2013 CSV.
 
-    ``path`` defaults to ``$EMOLENS_DATA`` (or ``../shared/data/fer2013``). ``classes`` fixes the
-    expected class names (a folder outside them is an error). Decoded data is cached; see
-    :mod:`emolens.data.cache`. ``labels`` chooses the label source: the dataset's own or FER+ crowd
-    votes read from ``votes`` (see :mod:`emolens.data.ferplus`).
+    ``path`` defaults to ``$EMOLENS_DATA`` (or ``../shared/data/fer2013`` from the current folder).
+    ``classes`` fixes the expected class names (a folder outside them is an error). Decoded data is
+    cached; see :mod:`emolens.data.cache`. ``labels`` chooses the label source: the dataset's own or FER+
+    crowd votes read from ``votes`` (see :mod:`emolens.data.ferplus`).
     """
     source = Path(path) if path is not None else default_data_path()
     if not source.exists():
-        raise DataError(f"{source}: no such file or folder")
+        hint = "" if path is not None else f" (no dataset given: pass its folder or CSV, or set {DATA_ENV})"
+        raise DataError(f"{source}: no such file or folder{hint}")
     is_csv = source.is_file()
     if is_csv and source.suffix.lower() != ".csv":
         raise DataError(f"{source}: expected a folder of class folders or a .csv file")

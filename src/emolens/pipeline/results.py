@@ -10,10 +10,21 @@ from typing import Any
 import cv2
 import numpy as np
 
-from emolens.errors import ImageReadError
+from emolens.errors import ConfigError, ImageReadError
 from emolens.pipeline.crops import square_box
 from emolens.pipeline.drawing import FaceDrawing, draw_faces
 from emolens.pipeline.explain import overlay
+
+#: How many top emotions a result may list: ``Face.top(k)``, ``to_dict(top_k)``, ``emolens analyze
+#: --top-k`` and the REST API's ``?top_k=`` all accept this range.
+TOP_K_MIN, TOP_K_MAX = 1, 20
+
+
+def check_top_k(k: int) -> int:
+    """``k`` when it is in :data:`TOP_K_MIN`..:data:`TOP_K_MAX`, else :class:`ConfigError`."""
+    if not TOP_K_MIN <= k <= TOP_K_MAX:
+        raise ConfigError(f"top_k must be between {TOP_K_MIN} and {TOP_K_MAX}, got {k}")
+    return k
 
 
 @dataclass
@@ -37,8 +48,8 @@ class Face:
         return float(np.max(self.probs))
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` most probable classes with their probabilities."""
-        order = np.argsort(-self.probs, kind="stable")[:k]
+        """The ``k`` most probable classes with their probabilities (see :data:`TOP_K_MAX`)."""
+        order = np.argsort(-self.probs, kind="stable")[: check_top_k(k)]
         return [(self.classes[i], float(self.probs[i])) for i in order]
 
     def to_dict(self, top_k: int = 3) -> dict[str, Any]:
@@ -105,6 +116,7 @@ class ImageResult:
         return path
 
     def to_dict(self, top_k: int = 3) -> dict[str, Any]:
+        check_top_k(top_k)
         out: dict[str, Any] = {"source": self.source, "width": self.width, "height": self.height}
         if self.error is not None:
             out["error"] = self.error

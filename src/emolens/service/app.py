@@ -1,6 +1,10 @@
 """The FastAPI application: ``create_app(settings)`` builds the web page, the REST API and the live
 WebSocket on one analysis engine that loads the model and detector once, at start-up. Errors and
 uploads are handled by :mod:`emolens.service.errors` and :mod:`emolens.service.uploads`.
+
+The API docs (``/docs``, Swagger UI) load their script and style from the package, not from a CDN, so
+they work offline. The API refuses query parameters it does not know (422 naming them) instead of
+ignoring them.
 """
 
 from __future__ import annotations
@@ -17,14 +21,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Security, WebSocket, WebSocketDisconnect
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.security import APIKeyHeader
 from fastapi.staticfiles import StaticFiles
 
 from emolens import __version__
 from emolens.errors import EmolensError
 from emolens.pipeline.drawing import colour_of
+from emolens.pipeline.results import TOP_K_MAX, TOP_K_MIN
 from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.service.analysis import Analyzer
@@ -46,8 +54,32 @@ from emolens.service.uploads import IMAGE_BODY, VIDEO_BODY, file_part, read_imag
 from emolens.service.videos import check_video, video_runner
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: Swagger UI's files (npm's swagger-ui-dist), served under /static like the web page's.
+SWAGGER_UI = "/static/swagger-ui"
 KEY_COOKIE = "emolens_api_key"
+#: The query parameter that may carry the API key, on every route.
+KEY_QUERY = "api_key"
 T = TypeVar("T")
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route (or dependency) declares, with those of its dependencies."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """Answer 422 naming each query parameter the route does not take (a typo would otherwise be ignored)."""
+    known = _query_names(request.scope["route"].dependant) | {KEY_QUERY}
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        takes = ", ".join(sorted(known))
+        raise RequestValidationError([
+            {"type": "extra_forbidden", "loc": ("query", name), "msg": f"unknown parameter (this route takes: {takes})"}
+            for name in unknown
+        ])  # fmt: skip
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -74,6 +106,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         title="emolens",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served below from the package's files
+        redoc_url=None,
         description="Find the faces in photos, videos and camera frames and tell what each one feels. "
         "Errors are JSON: `{error, message, status}`.",
     )
@@ -108,7 +142,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         check_key([
             key,
             bearer[7:] if bearer.lower().startswith("bearer ") else None,
-            request.query_params.get("api_key"),
+            request.query_params.get(KEY_QUERY),
             request.cookies.get(KEY_COOKIE),
         ])  # fmt: skip
 
@@ -118,13 +152,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         except TimeoutError:
             raise RequestTimeoutError(f"the analysis took more than {settings.request_timeout:g} s") from None
 
-    api = APIRouter(prefix="/v1", dependencies=[Depends(require_key)], responses=ERRORS)
+    api = APIRouter(prefix="/v1", dependencies=[Depends(require_key), Depends(refuse_unknown_query)], responses=ERRORS)
 
     @api.post("/analyze", response_model=AnalyzeResponse, response_model_exclude_none=True, openapi_extra=IMAGE_BODY)
     async def analyze(
         request: Request,
         annotate: bool = Query(False, description="Also return the annotated image (base64 JPEG)."),
-        top_k: int = Query(3, ge=1, le=20, description="How many top emotions per face."),
+        top_k: int = Query(3, ge=TOP_K_MIN, le=TOP_K_MAX, description="How many top emotions per face."),
     ) -> dict[str, Any]:
         """Find the faces of one image and tell what each one feels.
 
@@ -222,7 +256,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app.include_router(api)
 
-    @app.get("/healthz", response_model=Health, tags=["service"])
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        tags=["service"],
+        dependencies=[Depends(refuse_unknown_query)],
+        responses={422: ERRORS[422]},
+    )
     def healthz() -> Health:
         """Liveness: answers as long as the server is up."""
         calls, faces = analyzer.classifier_stats
@@ -236,7 +276,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def stream(websocket: WebSocket) -> None:
         """Live camera: send JPEG frames as binary messages; each gets a :class:`StreamFaces` JSON answer."""
         try:
-            check_key([websocket.query_params.get("api_key"), websocket.cookies.get(KEY_COOKIE)])
+            check_key([websocket.query_params.get(KEY_QUERY), websocket.cookies.get(KEY_COOKIE)])
         except UnauthorizedError as exc:
             await websocket.close(code=1008, reason=str(exc)[:120])
             return
@@ -268,6 +308,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=root + (app.openapi_url or ""),
+            title=f"{app.title} - API docs",
+            swagger_js_url=f"{root}{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{SWAGGER_UI}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
+        )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from emolens.extras import require_extra
 from emolens.service.settings import ServiceSettings
 
 #: Seconds an idle keep-alive connection stays open. Uvicorn's 5 s default closed connections that
@@ -15,7 +16,7 @@ KEEP_ALIVE = 30
 
 
 def _help(text: str, field: str) -> str:
-    """Option help naming the setting's default and environment variable (no brackets: Rich reads them)."""
+    """Option help naming the setting's default and environment variable."""
     default = getattr(ServiceSettings, field, None)
     shown = "" if default is None or default == () else f"default {default}; "
     return f"{text} ({shown}env {ServiceSettings.env_name(field)})"
@@ -93,7 +94,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         log_level: Annotated[str, typer.Option(help="Uvicorn log level.")] = "info",
     ) -> None:
-        """Run the web page and the REST API (FastAPI + Uvicorn); the model loads once per process."""
+        """Run the web page and the REST API (FastAPI + Uvicorn; needs the serve extra); the model loads once per process."""
+        require_extra("emolens serve", "fastapi", "uvicorn", "python_multipart")
         import os
         import shutil
         import tempfile
