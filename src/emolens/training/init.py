@@ -47,7 +47,9 @@ def load_with_head(model: nn.Module, state: dict[str, Any], classes: Sequence[st
                     merged[row] = weights[key][old_classes.index(name)]
             weights[key] = merged
         kept = [c for c in classes if c in old_classes]
-        console.print(f"head rebuilt for {', '.join(classes)}; trained rows kept for {', '.join(kept) or 'none'}")
+        console.print(
+            f"head rebuilt for {', '.join(classes)}; trained rows kept for {', '.join(kept) or 'none'}", markup=False
+        )
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
@@ -282,7 +283,8 @@ class Trainer:
         self.config.save(run_dir / "config.json")
         cfg = self.config
         self.console.print(
-            f"[bold]emolens train[/] {self.model_cfg.name}{f' from {cfg.init}' if cfg.init else ''} -> {run_dir}  "
+            f"[bold]emolens train[/] {self.model_cfg.name}{escape(f' from {cfg.init}') if cfg.init else ''} -> "
+            f"{escape(str(run_dir))}  "
             f"{len(self.train_y)} train / {len(self.val_y)} val faces, {self.hardware}, {self.precision_name}"
             + (", channels-last" if cfg.channels_last else "")
         )
