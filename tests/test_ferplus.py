@@ -121,3 +121,16 @@ def test_bad_votes_files_are_clear_errors(fer_subset: Path, tmp_path: Path) -> N
         apply_labels(own, "ferplus", tmp_path / "new.csv")
     with pytest.raises(DataError, match="unknown label source"):
         apply_labels(own, "crowd")
+
+
+def test_a_seven_class_model_is_scored_on_ferplus_labels_without_the_contempt_faces(fer_subset: Path) -> None:
+    from emolens.evaluation.evaluate import evaluate_model
+
+    ferplus = load_dataset(fer_subset, labels="ferplus-majority", votes=SHARED_VOTES, use_cache=False)
+    (report,) = evaluate_model("default", fer_subset, ["test"], labels="ferplus-majority", votes=SHARED_VOTES)
+    contempt = int((ferplus.split("test").labels == FERPLUS_CLASSES.index("contempt")).sum())
+    assert report.extra["left_out"] == {"contempt": contempt}
+    assert report.count == len(ferplus.split("test")) - contempt and report.classes == FER_CLASSES
+    seven = ferplus.without_classes(["contempt"])
+    assert seven.classes == FER_CLASSES and len(seven) == len(ferplus) - int((ferplus.labels == 1).sum())
+    assert np.allclose(seven.targets.sum(1), 1)

@@ -320,10 +320,16 @@ def _print_reports(reports: list[Any]) -> None:
     for r in reports:
         tta = "-" if r.tta_accuracy is None else f"{100 * r.tta_accuracy:.2f} %"
         crops = r.extra.get("detector_crops")
-        crop_text = f"{100 * crops['accuracy_end_to_end']:.2f} %" if crops else "-"
+        crop_text = (
+            f"{100 * crops['accuracy_detected']:.2f} % ({100 * crops['detected']:.1f} % found)" if crops else "-"
+        )
         table.add_row(r.split, f"{r.count:,}", f"{100 * r.accuracy:.2f} %", f"{r.macro_f1:.4f}", f"{100 * r.top2:.2f} %",
                       f"{100 * r.top3:.2f} %", f"{100 * r.ece_calibrated:.2f} %", tta, crop_text)  # fmt: skip
     console.print(table)
+    for r in reports:
+        if left_out := {c: n for c, n in r.extra.get("left_out", {}).items() if n}:
+            counts = ", ".join(f"{n:,} {c}" for c, n in left_out.items())
+            console.print(f"{r.split}: left out {counts} face(s), a class the model does not know")
     recall = Table("split", *reports[0].classes, title="recall per class")
     for r in reports:
         recall.add_row(r.split, *(f"{100 * v:.1f} %" for v in r.recall))

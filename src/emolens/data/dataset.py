@@ -86,6 +86,19 @@ class FaceDataset:
             counts[split] = {c: int(k) for c, k in zip(self.classes, per_class, strict=True)}
         return counts
 
+    def without_classes(self, names: Sequence[str]) -> FaceDataset:
+        """The faces of every other class, with ``names`` removed from ``classes`` (a 7-class model scored
+        on labels that include contempt, say)."""
+        kept = tuple(c for c in self.classes if c not in names)
+        faces = self.subset(np.isin(self.labels, [self.classes.index(c) for c in names], invert=True))
+        mapping = np.array([kept.index(c) if c in kept else -1 for c in self.classes], dtype=self.labels.dtype)
+        targets = None if faces.targets is None else faces.targets[:, [self.classes.index(c) for c in kept]]
+        if targets is not None:
+            targets = targets / np.maximum(targets.sum(1, keepdims=True), 1e-9)
+        return FaceDataset(
+            faces.images, mapping[faces.labels], faces.splits, kept, faces.sources, self.root, self.skipped, targets
+        )
+
     def relabel(self, classes: Sequence[str]) -> FaceDataset:
         """The same faces with labels indexing ``classes`` (by name), e.g. a model's class order."""
         classes = tuple(classes)

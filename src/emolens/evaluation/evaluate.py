@@ -25,10 +25,13 @@ def evaluate_classifier(
     detector_crops: bool = False,
     robustness: bool = False,
 ) -> list[EvaluationReport]:
-    """One report per split, with the model's stored temperature; ``tta`` adds the TTA accuracy,
+    """One report per split, with the model's stored temperature; faces labelled with a class the model
+    does not know are left out (counted in ``extra["left_out"]``); ``tta`` adds the TTA accuracy,
     ``detector_crops`` the accuracy on faces re-framed, detected and cropped by the product, and
     ``robustness`` the accuracy under each corruption of :mod:`emolens.evaluation.robustness`."""
-    dataset = dataset.relabel(classifier.classes)
+    unknown = [c for c in dataset.classes if c not in classifier.classes]
+    left_out = {split: {c: dataset.split(split).class_counts()[split][c] for c in unknown} for split in splits}
+    dataset = dataset.without_classes(unknown).relabel(classifier.classes)
     recognizer = EmotionRecognizer(model=classifier.path, threads=classifier.threads) if detector_crops else None
     reports = []
     for split in splits:
@@ -39,6 +42,8 @@ def evaluate_classifier(
         report = EvaluationReport.from_logits(
             split, classifier.classes, labels, logits, classifier.metadata.temperature, tta_probs
         )
+        if unknown:
+            report.extra["left_out"] = left_out[split]
         if recognizer is not None:
             report.extra["detector_crops"] = detector_crop_score(recognizer, part.images, labels, split).to_dict()
         if robustness:
@@ -76,7 +81,8 @@ def evaluate_model(
     )
     if out_dir is not None:
         out = Path(out_dir)
-        relabelled = dataset.relabel(classifier.classes)
+        relabelled = dataset.without_classes([c for c in dataset.classes if c not in classifier.classes])
+        relabelled = relabelled.relabel(classifier.classes)
         for report in reports:
             part = relabelled.split(report.split)
             report.save_plots(out, part.labels.astype(np.int64), classifier.logits(part.images))
