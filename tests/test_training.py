@@ -15,7 +15,7 @@ from rich.console import Console
 
 from emolens.data import load_dataset
 from emolens.errors import ConfigError, ModelFileError
-from emolens.export import export_checkpoint
+from emolens.export import PRIOR_TAUS, export_checkpoint
 from emolens.models.layers import InputRangeAdapter
 from emolens.reports.model_card import _cost_line, write_model_card
 from emolens.runtime.classifier import EmotionClassifier
@@ -172,6 +172,26 @@ def test_int8_export_agrees_with_fp32(trained, exported, fer_full, tmp_path: Pat
     assert agree > 0.9
     assert int8.metadata.precision == "int8"
     assert int8.path.stat().st_size < fp32.path.stat().st_size
+
+
+def test_prior_correction_trades_accuracy_for_recall_of_rare_classes(trained, exported, fer_full, tmp_path) -> None:
+    val = fer_full.split("val")
+    disgust = fer_full.classes.index("disgust")
+    plain = EmotionClassifier(exported.path).logits(val.images).argmax(1)
+    strong = export_checkpoint(
+        trained.best_checkpoint, tmp_path / "s.onnx", data=fer_full.root, tta=False, detector_crops=False,
+        prior_correction=1.0,
+    )  # fmt: skip
+    adjusted = EmotionClassifier(strong.path).logits(val.images).argmax(1)
+    assert (adjusted == disgust).sum() > (plain == disgust).sum() and strong.metadata.training["prior_correction"] == 1
+    auto = export_checkpoint(
+        trained.best_checkpoint, tmp_path / "a.onnx", data=fer_full.root, tta=False, detector_crops=False,
+        prior_correction="auto",
+    )  # fmt: skip
+    assert auto.metadata.training["prior_correction"] in PRIOR_TAUS
+    assert auto.metadata.metrics["val"]["accuracy"] >= exported.metadata.metrics["val"]["accuracy"] - 0.011
+    with pytest.raises(ConfigError, match="prior_correction"):
+        export_checkpoint(trained.best_checkpoint, tmp_path / "x.onnx", data=fer_full.root, prior_correction=-1)
 
 
 def test_wrong_model_files_are_clear_errors(tmp_path: Path) -> None:
