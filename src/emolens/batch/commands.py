@@ -123,7 +123,10 @@ def register(app: typer.Typer) -> None:
         from emolens.batch.job import run_batch
         from emolens.batch.process import BatchSettings
         from emolens.cli import console, err_console, progress_bar
+        from emolens.extras import require_extra
 
+        if engine == "ray":
+            require_extra("emolens batch --engine ray", "ray")
         given = {"detector": detector, "min_face": min_face, "max_side": max_side}
         settings = BatchSettings(
             model=model, score_threshold=threshold, faces_are_crops=faces_are_crops, sample_fps=sample_fps,

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from emolens.errors import ConfigError, DataError, ImageReadError
+from emolens.extras import require_extra
 from emolens.imageio import IMAGE_SUFFIXES
 
 #: File suffixes treated as videos (with ``--videos``) when scanning folders.
@@ -59,10 +60,9 @@ def is_remote(path: str) -> bool:
 
 def remote_fs(url: str) -> tuple[Any, str]:
     """The fsspec filesystem for ``url`` and the path inside it (pyarrow's filesystems as a fallback)."""
-    try:
-        import fsspec
-    except ImportError:
-        raise ConfigError(f"{url}: remote inputs need fsspec (pip install fsspec s3fs / gcsfs)") from None
+    require_extra(f"{url}: a remote input", "fsspec")
+    import fsspec
+
     try:
         return fsspec.core.url_to_fs(url)
     except ImportError as exc:
