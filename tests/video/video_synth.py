@@ -1,6 +1,7 @@
 """Synthetic videos made of real FER2013 faces moving over a background, with the true boxes of every
 face in every frame (for tests and benchmarks). Written with PyAV; optionally with a sine-wave audio
-track and an occluder that hides one face for a while; and reading a timeline CSV back."""
+track and an occluder that hides one face for a while, or along given paths (a street scene of
+``emolens.evaluation.tracking``); and reading a timeline CSV back."""
 
 from __future__ import annotations
 
@@ -47,6 +48,18 @@ def paths(count: int, size: tuple[int, int], face_px: int, frames: int, fps: flo
     return np.round(boxes)
 
 
+def paste(canvas: np.ndarray, face: np.ndarray, box: np.ndarray) -> None:
+    """Draw ``face`` resized to fill ``box`` (x1, y1, x2, y2) on ``canvas``, cut at its edges."""
+    x1, y1, x2, y2 = (round(float(v)) for v in box)
+    if x2 <= x1 or y2 <= y1:
+        return
+    big = cv2.resize(face, (x2 - x1, y2 - y1), interpolation=cv2.INTER_CUBIC)
+    h, w = canvas.shape[:2]
+    cx1, cy1, cx2, cy2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
+    if cx2 > cx1 and cy2 > cy1:
+        canvas[cy1:cy2, cx1:cx2] = big[cy1 - y1 : cy2 - y1, cx1 - x1 : cx2 - x1]
+
+
 def make_video(
     path: str | Path,
     faces: np.ndarray,
@@ -58,18 +71,23 @@ def make_video(
     audio: bool = False,
     hide: tuple[int, float, float] | None = None,
     faststart: bool = False,
+    boxes: np.ndarray | None = None,
+    visible: np.ndarray | None = None,
 ) -> SyntheticVideo:
     """Write (N, 48, 48) grey ``faces`` moving over a background as H.264. ``hide=(face, start, end)``
     covers one face with a grey block between two times (seconds); ``audio`` adds a 440 Hz AAC track;
-    ``faststart`` puts the MP4 index first (so a truncated copy can still be decoded)."""
+    ``faststart`` puts the MP4 index first (so a truncated copy can still be decoded). ``boxes`` (frames,
+    N, 4) and ``visible`` (frames, N) plant the faces along given paths instead of ``paths``: each face
+    fills its box (cut at the edges), larger faces over smaller ones, and is left out where not visible
+    (``face_px`` and ``seconds`` are then unused)."""
     path = Path(path)
-    frames = round(seconds * fps)
-    boxes = paths(len(faces), size, face_px, frames, fps) if len(faces) else np.zeros((frames, 0, 4), np.float32)
-    visible = np.ones(boxes.shape[:2], bool)
-    big = [
-        cv2.cvtColor(cv2.resize(f, (face_px, face_px), interpolation=cv2.INTER_CUBIC), cv2.COLOR_GRAY2BGR)
-        for f in faces
-    ]
+    if boxes is None:
+        frames = round(seconds * fps)
+        boxes = paths(len(faces), size, face_px, frames, fps) if len(faces) else np.zeros((frames, 0, 4), np.float32)
+    frames = len(boxes)
+    visible = np.ones(boxes.shape[:2], bool) if visible is None else visible.copy()
+    grey = [cv2.cvtColor(f, cv2.COLOR_GRAY2BGR) for f in faces]
+    nearer_last = np.argsort((boxes[..., 3] - boxes[..., 1]).mean(0), kind="stable")
     base = background(size)
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as out:
@@ -80,10 +98,11 @@ def make_video(
         samples_done = 0
         for i in range(frames):
             canvas = base.copy()
-            for k, face in enumerate(big):
-                x1, y1, x2, y2 = (int(v) for v in boxes[i, k])
-                canvas[y1:y2, x1:x2] = face
+            for k in nearer_last:
+                if visible[i, k]:
+                    paste(canvas, grey[k], boxes[i, k])
                 if hide and hide[0] == k and hide[1] <= i / fps < hide[2]:
+                    x1, y1, x2, y2 = (int(v) for v in boxes[i, k])
                     canvas[y1 - 10 : y2 + 10, max(x1 - 10, 0) : x2 + 10] = 128
                     visible[i, k] = False
             frame = av.VideoFrame.from_ndarray(canvas, format="bgr24")

@@ -30,7 +30,7 @@ from emolens.errors import ConfigError
 from emolens.pipeline.crops import crop_faces
 from emolens.pipeline.smoothing import EmaSmoother
 from emolens.pipeline.timeline import TimelineWriter
-from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY, FaceTracker
+from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY, DEFAULT_MAX_AGE, FaceTracker
 from emolens.pipeline.video_io import (
     VideoFrame,
     VideoInfo,
@@ -61,8 +61,6 @@ __all__ = [
 
 #: Half-life in seconds of the temporal smoothing of probabilities.
 DEFAULT_SMOOTHING = 0.5
-#: Seconds a track survives without a matching detection.
-DEFAULT_MAX_AGE = 1.0
 #: Frames whose faces are classified in one call (offline; live input uses 1 to keep latency low).
 DEFAULT_GROUP = 8
 
@@ -158,7 +156,7 @@ class VideoAnalysis:
             for n, frame in enumerate(self.reader):
                 if n % self.every == 0:
                     found = rec.detect(frame.image)
-                    tracks = self.tracker.update(found.boxes, found.scores, frame.time)
+                    tracks = self.tracker.update(found.boxes, found.scores, frame.time, frame.image.shape[1::-1])
                 else:
                     tracks = self.tracker.predict(frame.time)
                 removed += self.tracker.removed

@@ -44,11 +44,13 @@ def _recognizer(model: str | None, detector: str, min_face: int, max_side: int, 
 def _summary_table(summary: Any) -> Any:
     from rich.table import Table
 
-    from emolens.reports.video_report import clock
+    from emolens.reports.video_report import clock, short_tracks_note
 
+    short = short_tracks_note(summary)
     table = Table(
         "track", "first seen", "last seen", "frames", "dominant", "time per emotion",
         title=f"{summary.source}: {summary.frames} frames, {len(summary.tracks)} tracked face(s)", title_justify="left",
+        caption=f"{short}; they are in the timeline" if short else None, caption_justify="left",
     )  # fmt: skip
     for t in sorted(summary.tracks, key=lambda t: (-t.frames, t.track)):
         top = sorted(zip(t.classes, t.shares, strict=True), key=lambda kv: -kv[1])[:3]

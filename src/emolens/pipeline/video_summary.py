@@ -1,5 +1,6 @@
 """What a video showed, per tracked face: first/last seen, dominant emotion, share of time per emotion,
 mean probabilities, and emotional peaks (the strongest moment of each emotion, with a thumbnail).
+Tracks seen only for a moment (a false alarm, a face lost at once) are set apart from the others.
 
 Built frame by frame in constant memory per track: the emotion-over-time series is kept at a bounded
 number of points (neighbouring points are averaged as the video grows), thumbnails are small JPEGs.
@@ -20,6 +21,15 @@ from emolens.pipeline.video_results import FrameResult, TrackedFace
 
 #: Side in pixels of the key-moment thumbnails.
 THUMBNAIL_PX = 112
+#: Tracks seen for less than this many seconds are left out of summaries (see :func:`is_short_track`).
+MIN_TRACK_SECONDS = 0.5
+
+
+def is_short_track(seconds: float, frames: int, analysed: int) -> bool:
+    """Whether a track is too short to stand beside real ones in summaries: seen for less than
+    ``MIN_TRACK_SECONDS`` (first to last frame) and in fewer than half the ``analysed`` frames (so a clip
+    or a session shorter than a second keeps its faces)."""
+    return seconds < MIN_TRACK_SECONDS and 2 * frames < analysed
 
 
 class TimeSeries:
@@ -140,7 +150,8 @@ class TrackSummary:
 @dataclass
 class VideoSummary:
     """The summary of a whole video: what it is, how it was analysed, and one :class:`TrackSummary` per
-    track (longest first in :meth:`to_dict`). ``stopped_early`` says why decoding ended before the end."""
+    track (longest first in :meth:`to_dict`); ``short_tracks`` are those :func:`is_short_track` leaves
+    out of ``tracks`` (they stay in the timeline). ``stopped_early`` says why decoding ended before the end."""
 
     source: str
     width: int
@@ -152,11 +163,12 @@ class VideoSummary:
     settings: dict[str, Any]
     tracks: list[TrackSummary]
     stopped_early: str | None = None
+    short_tracks: list[TrackSummary] = field(default_factory=list)
 
     @property
     def faces(self) -> int:
-        """Face observations (rows of the timeline)."""
-        return sum(t.frames for t in self.tracks)
+        """Face observations (rows of the timeline), those of short tracks included."""
+        return sum(t.frames for t in self.tracks + self.short_tracks)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -170,7 +182,13 @@ class VideoSummary:
             "settings": self.settings,
             "faces": self.faces,
             "tracks": [t.to_dict() for t in sorted(self.tracks, key=lambda t: (-t.frames, t.track))],
-        }
+            "min_track_duration": MIN_TRACK_SECONDS,
+            "short_tracks": [
+                {"track": t.track, "first_seen": round(t.first_seen, 3), "last_seen": round(t.last_seen, 3),
+                 "frames": t.frames}
+                for t in sorted(self.short_tracks, key=lambda t: t.track)
+            ],
+        }  # fmt: skip
         if self.stopped_early:
             out["stopped_early"] = self.stopped_early
         return out
@@ -180,7 +198,8 @@ class VideoSummary:
 
 
 class SummaryBuilder:
-    """Feed it every :class:`FrameResult` (with its image, for thumbnails); :meth:`build` gives the summary."""
+    """Feed it every :class:`FrameResult` (with its image, for thumbnails); :meth:`build` gives the summary,
+    short tracks (:func:`is_short_track`) set apart."""
 
     def __init__(self, info: VideoInfo, classes: tuple[str, ...], settings: dict[str, Any]):
         self.info = info
@@ -202,7 +221,10 @@ class SummaryBuilder:
     def build(self, stopped_early: str | None = None) -> VideoSummary:
         fps = self.info.fps
         duration = self.last_time + (1 / fps if fps else 0.0) if self.frames else 0.0
+        tracks: dict[bool, list[TrackSummary]] = {True: [], False: []}
+        for t in self.tracks.values():
+            tracks[is_short_track(t.duration, t.frames, self.frames)].append(t)
         return VideoSummary(
             self.info.name, self.info.width, self.info.height, fps, self.frames, duration, self.classes,
-            self.settings, list(self.tracks.values()), stopped_early,
+            self.settings, tracks[False], stopped_early, tracks[True],
         )  # fmt: skip

@@ -1,6 +1,7 @@
 """The HTML report of a video: one self-contained page (charts and pictures embedded as base64) with the
 video's facts, a table of every tracked person, and per person an emotion-over-time chart, an
-emotion-share chart and thumbnails of the key moments (the strongest frame of each emotion).
+emotion-share chart and thumbnails of the key moments (the strongest frame of each emotion). Short
+tracks (seen for a moment) are only counted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from emolens.evaluation.plots import new_figure
 from emolens.pipeline.drawing import colour_of
-from emolens.pipeline.video_summary import TrackSummary, VideoSummary
+from emolens.pipeline.video_summary import MIN_TRACK_SECONDS, TrackSummary, VideoSummary
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
@@ -109,9 +110,17 @@ def _person(track: TrackSummary) -> str:
     )
 
 
+def short_tracks_note(summary: VideoSummary) -> str:
+    """How many short tracks the summary leaves out ("" when none)."""
+    count = len(summary.short_tracks)
+    return f"{count} short track(s), seen for under {MIN_TRACK_SECONDS:g} s, left out" if count else ""
+
+
 def render_video_report(summary: VideoSummary, max_people: int = 20) -> str:
-    """The report as an HTML string; detailed sections for the ``max_people`` longest tracks."""
+    """The report as an HTML string; detailed sections for the ``max_people`` longest tracks (short tracks
+    are counted, not shown: they are in the timeline)."""
     tracks = sorted(summary.tracks, key=lambda t: (-t.frames, t.track))
+    short = short_tracks_note(summary)
     name = html.escape(Path(summary.source).name or summary.source)
     settings = ", ".join(f"{html.escape(str(k))} {html.escape(str(v))}" for k, v in summary.settings.items())
     parts = [
@@ -122,10 +131,13 @@ def render_video_report(summary: VideoSummary, max_people: int = 20) -> str:
         f"{clock(summary.duration)} analysed ({summary.frames} frames), {len(tracks)} tracked face(s), "
         f"{summary.faces} face observations.</p><p class='muted'>Settings: {settings}.</p>",
     ]
+    if short:
+        parts.append(f"<p class='muted'>{short} here; they are in the timeline.</p>")
     if summary.stopped_early:
         parts.append(f"<p class='warning'>The video is damaged: {html.escape(summary.stopped_early)}.</p>")
     if not tracks:
-        parts.append(f"<p class='warning'>No face was found in the {summary.frames} frames analysed.</p>")
+        found = "seen long enough" if short else "found"
+        parts.append(f"<p class='warning'>No face was {found} in the {summary.frames} frames analysed.</p>")
     else:
         rows = "".join(
             f"<tr><td><a href='#person-{t.track}'>#{t.track}</a></td><td>{clock(t.first_seen)}</td>"
