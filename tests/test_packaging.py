@@ -1,10 +1,16 @@
 """What the package declares and ships: a licence file for its MIT licence, py.typed, dependency ranges
-(not pins) that the exact tested set in constraints.txt satisfies, no path of the development machine
-built into the library, and a CI script that runs what the README tells a contributor to run."""
+(not pins) that the exact tested set in constraints.txt satisfies, a default install without the
+extras' packages, a wheel with the ONNX models but not the training checkpoints, no path of the
+development machine built into the library, and a CI script that runs what the README tells a
+contributor to run."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,8 +19,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from emolens.data import load_dataset
-from emolens.errors import DataError
+from emolens.errors import DataError, ModelFileError
+from emolens.extras import EXTRA_OF_MODULE
 from emolens.paths import DATA_ENV, DEFAULT_DATA, default_data_path
+from emolens.runtime import bundled
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -48,6 +56,42 @@ def test_dependencies_are_ranges_that_the_tested_set_satisfies() -> None:
         assert requirement.specifier.contains(tested), (str(requirement), tested)
         exact = any(spec.operator == "==" for spec in requirement.specifier)
         assert exact == (requirement.name == "torch"), str(requirement)  # only torch is pinned (one CPU build)
+
+
+def test_the_default_install_leaves_the_extras_packages_out() -> None:
+    default = {canonicalize_name(Requirement(r).name) for r in PYPROJECT["project"]["dependencies"]}
+    assert not default & {canonicalize_name(module) for module in EXTRA_OF_MODULE}
+    assert set(EXTRA_OF_MODULE.values()) <= set(PYPROJECT["project"]["optional-dependencies"])
+
+
+def test_the_wheel_carries_the_onnx_models_but_not_the_training_checkpoints(tmp_path: Path) -> None:
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, tmp_path)
+    shutil.copytree(
+        ROOT / "src" / "emolens", tmp_path / "src" / "emolens", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    build = "from setuptools import build_meta; print(build_meta.build_wheel('dist'))"
+    built = subprocess.run([sys.executable, "-c", build], cwd=tmp_path, capture_output=True, text=True, check=True)
+    names = zipfile.ZipFile(tmp_path / "dist" / built.stdout.splitlines()[-1]).namelist()
+    assert {f"emolens/runtime/weights/{n}.onnx" for n in bundled.bundled_names()} <= set(names)
+    assert "emolens/py.typed" in names and any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert not [n for n in names if n.endswith(".pt")]
+    assert bundled.bundled_names(".pt")  # the repository keeps them for `train --init`
+
+
+def test_a_wheel_install_says_in_one_line_where_the_training_checkpoints_are(monkeypatch, tmp_path: Path) -> None:
+    assert bundled.bundled_path("default", ".pt").is_file()  # in the repository
+    (tmp_path / "default.onnx").write_bytes(b"")
+    monkeypatch.setattr(bundled, "WEIGHTS_DIR", tmp_path)  # what an installed wheel has
+    assert bundled.bundled_path("default") == tmp_path / "default.onnx"
+    with pytest.raises(ModelFileError) as raised:
+        bundled.bundled_path("default", ".pt")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("the training checkpoint of bundled model 'default' is not installed")
+    assert "pip install -e '.[train]'" in message
+    with pytest.raises(ModelFileError, match=r"^no bundled model 'other' \(\.pt\); bundled: none$"):
+        bundled.bundled_path("other", ".pt")
 
 
 def test_the_default_data_path_is_relative_to_the_current_folder(monkeypatch, tmp_path: Path) -> None:

@@ -138,6 +138,7 @@ def data_report(
     out: Annotated[Path, typer.Option(help="Folder for report.md, summary.json and figures.")] = Path("data-report"),
 ) -> None:
     """Class balance, sample grids, duplicates, blank images and blur per split."""
+    require_extra("emolens data report", "matplotlib")
     from emolens.data.report import build_report
 
     dataset = _load(path)
@@ -377,6 +378,8 @@ def evaluate(
     threads: ThreadsOption = None,
 ) -> None:
     """Accuracy, per-class scores, top-k, confusion matrix and calibration of a model."""
+    if out is not None:
+        require_extra("emolens evaluate --out", "matplotlib")
     from emolens.evaluation.evaluate import evaluate_model
 
     with err_console.status("evaluating"):
@@ -576,6 +579,7 @@ def detectors_benchmark(
     ),
 ) -> None:
     """Precision, recall, AP at IoU 0.5 and ms per image (1 and 2 threads) on annotated WIDER FACE images."""
+    require_extra("emolens detectors benchmark", "matplotlib")
     from emolens.detection import list_detectors
     from emolens.detection.benchmark import benchmark, plot_pr
 

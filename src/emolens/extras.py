@@ -1,9 +1,12 @@
 """The optional parts of emolens and what a command says when one is not installed.
 
-``pip install emolens`` analyses photos, videos and camera streams. Training and export need the
-``train`` extra (PyTorch, ONNX), the web service the ``serve`` extra (FastAPI, Uvicorn) and Ray batch
-jobs the ``scale`` extra. A command that needs one calls :func:`require_extra` before anything else,
-so that without it the user gets one line naming the extra to install instead of a traceback.
+``pip install emolens`` analyses photos, videos and camera streams, with their CSV timelines and HTML
+reports. Training and export need the ``train`` extra (PyTorch, ONNX), the web service the ``serve``
+extra (FastAPI, Uvicorn), batch jobs and Parquet timelines the ``batch`` extra (pyarrow), Ray batch
+jobs the ``scale`` extra, and the commands that draw plots (``evaluate --out``, ``data report``,
+``detectors benchmark``) the ``plots`` extra (matplotlib). A command that needs one calls
+:func:`require_extra` before anything else, so that without it the user gets one line naming the extra
+to install instead of a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "fastapi": "serve",
     "uvicorn": "serve",
     "python_multipart": "serve",
+    "pyarrow": "batch",
+    "matplotlib": "plots",
     "ray": "scale",
     "fsspec": "scale",
 }

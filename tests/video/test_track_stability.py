@@ -1,18 +1,19 @@
 """ID stability: the identity metrics on hand-made tracks, the tracker on small fast faces, on faces
 leaving the frame and on synthetic street scenes with known identities, and short tracks kept out of
-summaries, the report and the CLI table (but not out of the timeline)."""
+summaries, the report and the CLI table (but not out of the timeline, whose CSV and Parquet agree)."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pyarrow.parquet as pq
 from rich.console import Console
 from video_synth import read_timeline
 
 from emolens.evaluation.tracking import IdentityScore, score_identities, street_scene, track_scene
 from emolens.labels import FER_CLASSES
-from emolens.pipeline.timeline import TimelineWriter
+from emolens.pipeline.timeline import TimelineWriter, timeline_columns
 from emolens.pipeline.tracking import FaceTracker
 from emolens.pipeline.video_commands import _summary_table
 from emolens.pipeline.video_io import VideoInfo
@@ -123,6 +124,23 @@ def test_short_tracks_are_left_out_of_summaries_and_reports_but_kept_in_the_time
     assert "street.mp4: 100 frames, 1 tracked face(s)" in table
     assert "2 short track(s), seen for under 0.5 s, left out; they are in the timeline" in table
     assert "#1" in table and "#2" not in table and "#3" not in table
+
+
+def test_the_csv_and_parquet_timelines_hold_the_same_rows(tmp_path) -> None:
+    csv, parquet = tmp_path / "timeline.csv", tmp_path / "timeline.parquet"
+    with TimelineWriter(FER_CLASSES, csv=csv, parquet=parquet, rows_per_batch=16) as timeline:  # several batches
+        summarise(30, {1: range(30), 2: range(5, 20)}, timeline)
+    table, rows = pq.read_table(parquet), read_timeline(csv)
+    assert table.column_names == list(rows) == list(timeline_columns(FER_CLASSES))
+    assert table.num_rows == 45 == timeline.rows
+    for name in table.column_names:
+        column = table.column(name).to_numpy(zero_copy_only=False)
+        if column.dtype.kind == "f":
+            np.testing.assert_allclose(rows[name], column, atol=1e-4, err_msg=name)
+        else:
+            assert (rows[name] == column).all(), name
+    first = csv.read_text().splitlines()[1]
+    assert first.startswith("0.0,0,1,100.0,100.0,180.0,180.0,0.9,true,happy,1.0,happy,0.0,0.0,0.0,1.0,"), first
 
 
 def test_a_clip_shorter_than_a_second_keeps_its_faces() -> None:

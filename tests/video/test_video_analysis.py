@@ -7,6 +7,7 @@ import base64
 import itertools
 import json
 import re
+from xml.etree import ElementTree
 
 import av
 import numpy as np
@@ -16,7 +17,7 @@ from video_synth import read_timeline
 
 from emolens.detection.base import iou
 from emolens.labels import FER_CLASSES
-from emolens.pipeline.timeline import timeline_schema
+from emolens.pipeline.timeline import timeline_columns
 from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
 from emolens.pipeline.video import process_video
 
@@ -69,7 +70,7 @@ def test_smoothed_label_is_the_true_label_when_the_model_knows_the_face(job, cli
 def test_timeline_columns_raw_and_smoothed(job, rec) -> None:
     outputs, _ = job
     rows = read_timeline(outputs.timeline_csv)
-    assert list(rows) == timeline_schema(rec.classes).names
+    assert list(rows) == list(timeline_columns(rec.classes))
     raw = np.stack([rows[f"raw_{c}"] for c in rec.classes], axis=1)
     smooth = np.stack([rows[f"smooth_{c}"] for c in rec.classes], axis=1)
     np.testing.assert_allclose(raw.sum(1), 1, atol=2e-3)
@@ -105,14 +106,17 @@ def test_report_is_self_contained_with_charts_and_key_moments(job) -> None:
     outputs, _ = job
     page = outputs.report_html.read_text()
     sources = re.findall(r'src="([^"]+)"', page)
-    assert sources and all(s.startswith("data:image/") for s in sources)
-    assert "http://" not in page and "https://" not in page
+    assert sources and all(s.startswith("data:image/jpeg;base64,") for s in sources)
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     tracks = outputs.summary["tracks"]
     assert page.count("<h2 id=") == len(tracks)
-    # per person: a timeline chart, a share chart, and one thumbnail per emotion
-    assert len(sources) == len(tracks) * (2 + len(FER_CLASSES))
-    png = base64.b64decode(sources[0].split(",", 1)[1])
-    assert png.startswith(b"\x89PNG")
+    # per person: a timeline chart and a share chart (inline SVG), and one thumbnail per emotion
+    charts = re.findall(r"<svg .*?</svg>", page, flags=re.DOTALL)
+    assert len(charts) == 2 * len(tracks) and len(sources) == len(tracks) * len(FER_CLASSES)
+    timeline = ElementTree.fromstring(charts[0])  # well-formed
+    assert len(timeline.findall("{http://www.w3.org/2000/svg}polyline")) == len(FER_CLASSES)
+    jpeg = base64.b64decode(sources[0].split(",", 1)[1])
+    assert jpeg.startswith(b"\xff\xd8")
 
 
 def test_annotated_video_keeps_frames_and_audio(job, clip) -> None:

@@ -120,13 +120,15 @@ def register(app: typer.Typer) -> None:
         part_size: Annotated[int, typer.Option(help="Inputs per committed Parquet part.")] = 10_000,
     ) -> None:
         """Analyse a large collection of photos (and videos) into a resumable Parquet dataset."""
-        from emolens.batch.job import run_batch
-        from emolens.batch.process import BatchSettings
         from emolens.cli import console, err_console, progress_bar
         from emolens.extras import require_extra
 
         if engine == "ray":
             require_extra("emolens batch --engine ray", "ray")
+        require_extra("emolens batch", "pyarrow", "matplotlib")
+        from emolens.batch.job import run_batch
+        from emolens.batch.process import BatchSettings
+
         given = {"detector": detector, "min_face": min_face, "max_side": max_side}
         settings = BatchSettings(
             model=model, score_threshold=threshold, faces_are_crops=faces_are_crops, sample_fps=sample_fps,

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from emolens.evaluation.metrics import calibration, class_scores, confusion_matrix, softmax, top_k_accuracy
-from emolens.evaluation.plots import plot_confusion, plot_reliability, plot_robustness
 from emolens.evaluation.robustness import by_corruption, describe_row
 
 
@@ -110,7 +109,9 @@ class EvaluationReport:
 
     def save_plots(self, out_dir: Path, labels: np.ndarray, logits: np.ndarray, prefix: str = "") -> list[Path]:
         """Confusion matrices (counts, row-normalised), the reliability diagram (raw vs calibrated) and,
-        when measured, accuracy against the severity of each corruption."""
+        when measured, accuracy against the severity of each corruption. Needs matplotlib (the ``plots`` extra)."""
+        from emolens.evaluation.plots import plot_confusion, plot_reliability, plot_robustness
+
         stem = prefix or self.split
         confusion = np.array(self.confusion)
         plots = [

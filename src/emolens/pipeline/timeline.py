@@ -1,5 +1,6 @@
-"""The per-frame timeline of a video: one row per frame and tracked face, streamed to CSV and/or Parquet
-(pyarrow writers, a batch of rows at a time, so memory does not grow with the video).
+"""The per-frame timeline of a video: one row per frame and tracked face, streamed to CSV (the standard
+library's writer) and/or Parquet (pyarrow, the ``batch`` extra), a batch of rows at a time, so memory
+does not grow with the video.
 
 Columns: ``time`` (s), ``frame``, ``track``, ``x1 y1 x2 y2`` (box in pixels), ``score`` (detector score of
 the last detection), ``detected`` (False: box predicted by the tracker), ``emotion`` and ``confidence``
@@ -8,31 +9,35 @@ the last detection), ``detected`` (False: box predicted by the tracker), ``emoti
 
 from __future__ import annotations
 
-import re
+import csv as csv_module
+from contextlib import ExitStack
 from pathlib import Path
-
-import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
+from typing import Any
 
 from emolens.pipeline.video_results import FrameResult
 
+#: Decimals kept of the float columns.
+DECIMALS = 4
 
-def timeline_schema(classes: tuple[str, ...]) -> pa.Schema:
-    """The columns of a timeline for a model with ``classes``."""
-    columns = [("time", pa.float64()), ("frame", pa.int64()), ("track", pa.int64())]
-    columns += [(c, pa.float32()) for c in ("x1", "y1", "x2", "y2", "score")]
-    columns += [("detected", pa.bool_()), ("emotion", pa.string()), ("confidence", pa.float32())]
-    columns += [("raw_emotion", pa.string())]
-    columns += [(f"raw_{c}", pa.float32()) for c in classes] + [(f"smooth_{c}", pa.float32()) for c in classes]
-    return pa.schema(columns)
+
+def timeline_columns(classes: tuple[str, ...]) -> dict[str, str]:
+    """The columns of a timeline for a model with ``classes`` and their types, as pyarrow names them."""
+    columns = {"time": "float64", "frame": "int64", "track": "int64"}
+    columns |= dict.fromkeys(("x1", "y1", "x2", "y2", "score"), "float32")
+    columns |= {"detected": "bool", "emotion": "string", "confidence": "float32", "raw_emotion": "string"}
+    return columns | {f"raw_{c}": "float32" for c in classes} | {f"smooth_{c}": "float32" for c in classes}
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a Python value (NumPy scalars converted), floats rounded to :data:`DECIMALS`."""
+    value = value.item() if hasattr(value, "item") else value
+    return round(value, DECIMALS) if isinstance(value, float) else value
 
 
 class TimelineWriter:
     """Write timeline rows to ``csv`` and/or ``parquet`` paths (either may be None), ``rows_per_batch``
     rows at a time. Use as a context manager or call :meth:`close`; the files exist (with a header) even
-    when no face was seen."""
+    when no face was seen. Parquet needs pyarrow (the ``batch`` extra)."""
 
     def __init__(
         self, classes: tuple[str, ...], csv: Path | None = None, parquet: Path | None = None, rows_per_batch: int = 4096
@@ -41,55 +46,63 @@ class TimelineWriter:
         self.csv = csv
         self.parquet = parquet
         self.rows_per_batch = rows_per_batch
-        self.schema = timeline_schema(classes)
+        self.columns = timeline_columns(classes)
         self._rows: list[tuple] = []
-        self._writers: list[pa_csv.CSVWriter | pq.ParquetWriter] | None = None
+        self._files = ExitStack()
+        self._csv_writer: Any = None
+        self._parquet_writer: Any = None
+        self._parquet_schema: Any = None
+        self._opened = False
         self.rows = 0
 
-    def _open(self) -> list[pa_csv.CSVWriter | pq.ParquetWriter]:
-        writers: list[pa_csv.CSVWriter | pq.ParquetWriter] = []
+    def _open(self) -> None:
+        self._opened = True
         for path in (self.csv, self.parquet):
             if path is not None:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         if self.csv is not None:
-            # plain class names need no quotes (the other strings are ours); anything else is quoted
-            quoting = "none" if all(re.fullmatch(r"[\w\- ]+", c) for c in self.classes) else "needed"
-            options = pa_csv.WriteOptions(quoting_style=quoting, quoting_header=quoting)
-            writers.append(pa_csv.CSVWriter(str(self.csv), self.schema, write_options=options))
+            handle = Path(self.csv).open("w", newline="", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            csv_file = self._files.enter_context(handle)
+            self._csv_writer = csv_module.writer(csv_file, lineterminator="\n")
+            self._csv_writer.writerow(self.columns)
         if self.parquet is not None:
-            writers.append(pq.ParquetWriter(str(self.parquet), self.schema, compression="zstd"))
-        return writers
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            self._parquet_schema = pa.schema([(name, pa.type_for_alias(kind)) for name, kind in self.columns.items()])
+            self._parquet_writer = self._files.enter_context(
+                pq.ParquetWriter(str(self.parquet), self._parquet_schema, compression="zstd")
+            )
 
     def add(self, result: FrameResult) -> None:
         for face in result.faces:
             self._rows.append(
-                (round(result.time, 4), result.index, face.track, *face.box, face.score, face.detected,
+                (result.time, result.index, face.track, *face.box, face.score, face.detected,
                  face.smoothed_emotion, face.smoothed_confidence, face.emotion, *face.probs, *face.smoothed)
             )  # fmt: skip
         if len(self._rows) >= self.rows_per_batch:
             self._flush()
 
     def _flush(self) -> None:
-        if self._writers is None:
-            self._writers = self._open()
+        if not self._opened:
+            self._open()
         if not self._rows:
             return
-        columns = list(zip(*self._rows, strict=True))
-        arrays = [
-            pa.array(np.round(np.asarray(col, np.float32), 4) if f.type == pa.float32() else col, type=f.type)
-            for col, f in zip(columns, self.schema, strict=True)
-        ]
-        batch = pa.record_batch(arrays, schema=self.schema)
-        for writer in self._writers:
-            writer.write_batch(batch)
+        rows = [[_plain(v) for v in row] for row in self._rows]
+        if self._csv_writer is not None:  # booleans as true/false, as CSV readers (pyarrow, DuckDB) expect
+            self._csv_writer.writerows([str(v).lower() if isinstance(v, bool) else v for v in row] for row in rows)
+        if self._parquet_writer is not None:
+            import pyarrow as pa
+
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            self._parquet_writer.write_table(pa.table(columns, schema=self._parquet_schema))
         self.rows += len(self._rows)
         self._rows = []
 
     def close(self) -> None:
         self._flush()
-        for writer in self._writers or []:
-            writer.close()
-        self._writers = []
+        self._files.close()
+        self._csv_writer = self._parquet_writer = None
 
     def __enter__(self) -> TimelineWriter:
         return self

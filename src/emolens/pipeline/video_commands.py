@@ -86,7 +86,7 @@ def video(
     source: Annotated[str, typer.Argument(help="A video file (mp4, avi, mov, mkv, webm...) or a stream URL.")],
     out: Annotated[Path | None, typer.Option(help="Annotated video to write (.mp4, .mkv, .mov), audio kept.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Timeline CSV: one row per frame and face.")] = None,
-    parquet: Annotated[Path | None, typer.Option(help="The timeline as Parquet.")] = None,
+    parquet: Annotated[Path | None, typer.Option(help="The timeline as Parquet (needs the batch extra).")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Per-track summary JSON.")] = None,
     report: Annotated[Path | None, typer.Option(help="Self-contained HTML report.")] = None,
     out_dir: Annotated[
@@ -106,7 +106,11 @@ def video(
 ) -> None:
     """Track the faces of a video and tell what each one feels over time."""
     from emolens.cli import console, err_console, progress_bar
+    from emolens.extras import require_extra
     from emolens.pipeline.video import process_video
+
+    if parquet is not None:
+        require_extra("emolens video --parquet", "pyarrow")
 
     if out_dir is not None:
         out = out or out_dir / "annotated.mp4"

@@ -1,5 +1,5 @@
-"""The HTML report of a video: one self-contained page (charts and pictures embedded as base64) with the
-video's facts, a table of every tracked person, and per person an emotion-over-time chart, an
+"""The HTML report of a video: one self-contained page (charts as inline SVG, pictures as base64 JPEG) with
+the video's facts, a table of every tracked person, and per person an emotion-over-time chart, an
 emotion-share chart and thumbnails of the key moments (the strongest frame of each emotion). Short
 tracks (seen for a moment) are only counted.
 """
@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
-from emolens.evaluation.plots import new_figure
 from emolens.pipeline.drawing import colour_of
 from emolens.pipeline.video_summary import MIN_TRACK_SECONDS, TrackSummary, VideoSummary
+from emolens.reports.svg_charts import bar_chart, line_chart
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
 h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
 table { border-collapse: collapse; margin: 1em 0; } td, th { padding: .3em .7em; border-bottom: 1px solid #eee; text-align: left; }
-.charts { display: flex; flex-wrap: wrap; gap: 1em; } .charts img { max-width: 100%; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; } .charts svg { max-width: 100%; height: auto; }
 .moments { display: flex; flex-wrap: wrap; gap: .8em; } figure { margin: 0; text-align: center; font-size: .85em; }
 figure img { display: block; border-radius: 4px; } .warning { background: #fff4d6; padding: .6em 1em; border-radius: 4px; }
 .muted { color: #777; }
@@ -43,43 +41,26 @@ def clock(seconds: float) -> str:
     return f"{int(minutes)}:{secs:04.1f}"
 
 
-def _figure_uri(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 def _jpeg_uri(image: np.ndarray) -> str:
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return "data:image/jpeg;base64," + base64.b64encode(encoded.tobytes()).decode() if ok else ""
 
 
 def timeline_chart(track: TrackSummary) -> str:
-    """The smoothed probability of every emotion over time, as a PNG data URI."""
+    """The smoothed probability of every emotion over time, as an SVG element."""
     times, values = track.series.arrays()
-    fig, ax = new_figure(size=(7.5, 3.0))
-    for k, name in enumerate(track.classes):
-        ax.plot(times, values[:, k], color=_rgb(name), label=name, linewidth=1.6)
-    ax.set(xlabel="time (s)", ylabel="probability (smoothed)", ylim=(0, 1), title=f"person #{track.track} over time")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    ax.grid(alpha=0.3)
-    return _figure_uri(fig)
+    return line_chart(
+        times, values, track.classes, [_rgb(c) for c in track.classes], title=f"person #{track.track} over time",
+        xlabel="time (s)", ylabel="probability (smoothed)",
+    )  # fmt: skip
 
 
 def share_chart(track: TrackSummary) -> str:
-    """The share of time each emotion was the smoothed label, as a PNG data URI."""
-    fig, ax = new_figure(size=(3.6, 3.0))
-    shares = 100 * track.shares
-    ax.barh(list(track.classes), shares, color=[_rgb(c) for c in track.classes])
-    for k, value in enumerate(shares):
-        ax.text(value + 1, k, f"{value:.0f}%", va="center", fontsize=8)
-    ax.set(xlabel="share of time (%)", xlim=(0, 110), title="emotion share")
-    ax.invert_yaxis()
-    return _figure_uri(fig)
+    """The share of time each emotion was the smoothed label, as an SVG element."""
+    return bar_chart(
+        track.classes, 100 * track.shares, [_rgb(c) for c in track.classes], title="emotion share",
+        xlabel="share of time (%)",
+    )  # fmt: skip
 
 
 def _moments(track: TrackSummary) -> str:
@@ -104,8 +85,7 @@ def _person(track: TrackSummary) -> str:
         f'<h2 id="person-{track.track}">Person #{track.track}: mostly {html.escape(track.dominant_emotion)}</h2>'
         f"<p>Seen from {clock(track.first_seen)} to {clock(track.last_seen)} ({track.frames} frames). "
         f"Time per emotion: {shares}.</p>"
-        f'<div class="charts"><img src="{timeline_chart(track)}" alt="emotions over time">'
-        f'<img src="{share_chart(track)}" alt="emotion share"></div>'
+        f'<div class="charts">{timeline_chart(track)}{share_chart(track)}</div>'
         f"<h3>Key moments (strongest frame of each emotion)</h3>{_moments(track)}"
     )
 

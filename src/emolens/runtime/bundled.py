@@ -11,18 +11,24 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "default"
 
 
-def bundled_names() -> list[str]:
-    """Names of the ONNX models shipped in the package (``default``, ...)."""
-    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.onnx"))
+def bundled_names(suffix: str = ".onnx") -> list[str]:
+    """Names of the bundled models that have a ``suffix`` file (``default``, ...)."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob(f"*{suffix}"))
 
 
 def bundled_path(name: str, suffix: str = ".onnx") -> Path:
-    """The file of a bundled model: ``.onnx`` for inference, ``.pt`` (torch weights) for fine-tuning."""
+    """The file of a bundled model: ``.onnx`` for inference, ``.pt`` (torch weights) for fine-tuning.
+    The ``.pt`` files are in the repository only: an installed wheel carries the ONNX models."""
     path = WEIGHTS_DIR / f"{name}{suffix}"
-    if not path.is_file():
-        available = ", ".join(bundled_names()) or "none"
-        raise ModelFileError(f"no bundled model {name!r} ({suffix}); bundled: {available}")
-    return path
+    if path.is_file():
+        return path
+    available = bundled_names(suffix)
+    if suffix == ".pt" and not available and name in bundled_names():
+        raise ModelFileError(
+            f"the training checkpoint of bundled model {name!r} is not installed (the wheel carries only the "
+            "ONNX models): install emolens from its repository with pip install -e '.[train]', or pass a .pt file"
+        )
+    raise ModelFileError(f"no bundled model {name!r} ({suffix}); bundled: {', '.join(available) or 'none'}")
 
 
 def resolve_model_path(model: str | Path | None, suffix: str = ".onnx") -> Path:
