@@ -11,7 +11,9 @@ For each clip, in the same run:
 
 Goal: >= 60 FPS for 1 face at 640x480 with the default settings (k=1) on 2 cores.
 
-    python benchmarks/bench_video.py [--threads 2] [--seconds 10] [--every 3] [--max-side 640]
+The detector starts at the recognizer's default ``min_side`` and looks closer up to ``--max-side``.
+
+    python benchmarks/bench_video.py [--threads 2] [--seconds 10] [--every 3] [--max-side 640] [--clips 0 1 2]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import cv2
 import numpy as np
 
 from emolens import EmotionRecognizer
+from emolens.detection.base import DEFAULT_MIN_SIDE
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
 from emolens.pipeline.video import run_video_job
@@ -59,17 +62,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--every", type=int, default=3, help="the k of 'detect every k-th frame'")
     parser.add_argument("--max-side", type=int, default=640, help="detection size (the default of `emolens video`)")
+    parser.add_argument("--clips", type=int, nargs="+", default=[0, 1, 2], help="Which clips (0: 640x480 1 face).")
     args = parser.parse_args()
     rec = EmotionRecognizer(threads=args.threads, max_side=args.max_side)
     print(
-        f"# frames per second, {args.threads} threads, detection at {args.max_side} px, "
+        f"# frames per second, {args.threads} threads, detection from {DEFAULT_MIN_SIDE} up to {args.max_side} px, "
         f"{args.seconds:.0f} s clips at 30 fps (higher is better)"
     )
     print("| clip | decode only | photo loop (baseline) | video, detect every 1 | "
           f"video, detect every {args.every} | every 1 + outputs | every 1 vs baseline |")  # fmt: skip
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, size, count, face_px in CLIPS:
+        for name, size, count, face_px in (CLIPS[k] for k in args.clips):
             clip = make_video(
                 Path(tmp) / f"{size[0]}_{count}.mp4", real_faces(count), size=size, face_px=face_px,
                 seconds=args.seconds, fps=30, audio=True,

@@ -21,7 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from emolens.cli_help import HelpGroup
+from emolens.cli_help import MAX_SIDE_HELP, MIN_SIDE_HELP, HelpGroup
+from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
 from emolens.errors import ConfigError, EmolensError
 from emolens.extras import require_extra
 from emolens.pipeline.results import TOP_K_MAX, TOP_K_MIN
@@ -495,9 +496,8 @@ def analyze(
     detector: Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")] = "yunet",
     threshold: Annotated[float | None, typer.Option(help="Minimum detector score [default: the detector's].")] = None,
     min_face: Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels (0: keep all).")] = 20,
-    max_side: Annotated[
-        int, typer.Option(help="Detect on a copy downscaled to this longer side (0: on the full-size image).")
-    ] = 1280,
+    max_side: Annotated[int, typer.Option(help=MAX_SIDE_HELP)] = DEFAULT_MAX_SIDE,
+    min_side: Annotated[int, typer.Option(help=MIN_SIDE_HELP)] = DEFAULT_MIN_SIDE,
     explain: Annotated[
         bool, typer.Option(help="Add occlusion-sensitivity heat maps (which regions moved the prediction).")
     ] = False,
@@ -510,8 +510,9 @@ def analyze(
     if as_json and jsonl:
         raise ConfigError("--json and --jsonl cannot be combined: --json prints one document, --jsonl a line per image")
     rec = EmotionRecognizer(
-        model=model, detector=detector, score_threshold=threshold, min_face=min_face, max_side=max_side, threads=threads
-    )
+        model=model, detector=detector, score_threshold=threshold, min_face=min_face, max_side=max_side,
+        min_side=min_side, threads=threads,
+    )  # fmt: skip
     rec.classifier, rec.face_detector  # noqa: B018 - load now: a bad model or detector fails before any input
     inputs = list(expand_inputs(paths))
     results, used = [], set[Path]()
@@ -573,7 +574,10 @@ def detectors_list() -> None:
 def detectors_benchmark(
     data: Annotated[Path, typer.Option(help="WIDER FACE folder (images/ and wider_face_val_bbx_gt.txt).")],
     detector: Annotated[list[str] | None, typer.Option(help="Detector(s) to compare [default: all installed].")] = None,
-    max_side: Annotated[int, typer.Option(help="Longer image side seen by the detectors.")] = 640,
+    max_side: Annotated[int, typer.Option(help=MAX_SIDE_HELP)] = 640,
+    min_side: Annotated[
+        int, typer.Option(help=MIN_SIDE_HELP + " Set it to --max-side for one fixed size.")
+    ] = DEFAULT_MIN_SIDE,
     out: Annotated[Path, typer.Option(help="Folder for results.json, results.md and the PR plot.")] = Path(
         "detector-benchmark"
     ),
@@ -585,10 +589,11 @@ def detectors_benchmark(
 
     names = detector or [n for n in list_detectors() if n != "whole-image"]
     with err_console.status("benchmarking") as status:
-        scores = benchmark(names, data, max_side=max_side, progress=status.update)
+        scores = benchmark(names, data, max_side=max_side, min_side=min_side, progress=status.update)
     out.mkdir(parents=True, exist_ok=True)
     rows = [s.row() for s in scores]
-    table = Table(*(str(k) for k in rows[0]), title=f"face detectors on {data} at {max_side} px")
+    sizes = f"{max_side} px" if min_side >= max_side > 0 else f"{min_side} px up to {max_side or 'full size'}"
+    table = Table(*(str(k) for k in rows[0]), title=f"face detectors on {data} at {sizes}")
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))
     console.print(table)

@@ -114,6 +114,9 @@ def register(app: typer.Typer) -> None:
         max_side: Annotated[
             int | None, typer.Option(help="Detect on a copy downscaled to this longer side (default: as `analyze`).")
         ] = None,
+        min_side: Annotated[
+            int | None, typer.Option(help="Longer side of the first, coarse detection pass (default: as `analyze`).")
+        ] = None,
         batch_size: Annotated[
             int | None, typer.Option(help="Inputs per batch (default: 256 with --faces-are-crops, else 16).")
         ] = None,
@@ -129,7 +132,7 @@ def register(app: typer.Typer) -> None:
         from emolens.batch.job import run_batch
         from emolens.batch.process import BatchSettings
 
-        given = {"detector": detector, "min_face": min_face, "max_side": max_side}
+        given = {"detector": detector, "min_face": min_face, "max_side": max_side, "min_side": min_side}
         settings = BatchSettings(
             model=model, score_threshold=threshold, faces_are_crops=faces_are_crops, sample_fps=sample_fps,
             **{k: v for k, v in given.items() if v is not None},

@@ -44,7 +44,7 @@ FRAME_GROUP = 16
 log = logging.getLogger(__name__)
 
 
-#: The recognizer's own defaults (detector, min_face, max_side, margin), so that a batch finds what
+#: The recognizer's own defaults (detector, min_face, max_side, min_side, margin), so that a batch finds what
 #: ``emolens analyze`` finds.
 _DEFAULTS = {name: p.default for name, p in inspect.signature(EmotionRecognizer).parameters.items()}
 
@@ -62,6 +62,7 @@ class BatchSettings:
     score_threshold: float | None = None
     min_face: int = _DEFAULTS["min_face"]
     max_side: int = _DEFAULTS["max_side"]
+    min_side: int = _DEFAULTS["min_side"]
     margin: float = _DEFAULTS["margin"]
     faces_are_crops: bool = False
     sample_fps: float | None = 1.0
@@ -83,7 +84,7 @@ class BatchSettings:
         s = self.effective()
         return EmotionRecognizer(
             model=s.model, detector=s.detector, score_threshold=s.score_threshold, min_face=s.min_face,
-            max_side=s.max_side, margin=s.margin, threads=threads,
+            max_side=s.max_side, min_side=s.min_side, margin=s.margin, threads=threads,
         )  # fmt: skip
 
     def fingerprint(self) -> dict[str, Any]:

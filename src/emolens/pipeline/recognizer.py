@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emolens.detection import DEFAULT_DETECTOR, Detector, create_detector
-from emolens.detection.base import DetectionArray, detector_class
+from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE, DetectionArray, check_sides, detector_class
 from emolens.errors import ConfigError, EmolensError, ImageReadError
 from emolens.imageio import read_image
 from emolens.pipeline.crops import DEFAULT_MARGIN, crop_faces
@@ -67,8 +67,12 @@ class EmotionRecognizer:
     min_face:
         Ignore faces whose longer side is below this many pixels.
     max_side:
-        Detect on a copy downscaled to this longer side (crops still come from the full image). 1280 keeps
-        150-px faces of a 1080p photo findable (at 640, a third of them were missed in our tests).
+        The longest side of the downscaled copy the detector may look at (0: the full-size image); crops
+        still come from the full image.
+    min_side:
+        The longer side of the first, coarse detection pass; the detector looks closer, up to ``max_side``,
+        only where small faces are likely (see :mod:`emolens.detection.base`). ``min_side >= max_side``
+        detects once, at ``max_side``.
     margin:
         Extra margin around the detector's box when cropping (share of its longer side).
     threads:
@@ -81,19 +85,22 @@ class EmotionRecognizer:
         detector: str | Detector = DEFAULT_DETECTOR,
         score_threshold: float | None = None,
         min_face: int = 20,
-        max_side: int = 1280,
+        max_side: int = DEFAULT_MAX_SIDE,
         margin: float = DEFAULT_MARGIN,
         threads: int | None = None,
+        min_side: int = DEFAULT_MIN_SIDE,
     ):
         self.model = model
         self.detector = detector
         self.score_threshold = score_threshold
         self.min_face = min_face
         self.max_side = max_side
+        self.min_side = min_side
         self.margin = margin
         self.threads = threads
-        if min_face < 0 or max_side < 0:
-            raise ConfigError("min_face and max_side must be >= 0")
+        if min_face < 0:
+            raise ConfigError(f"min_face must be >= 0, got {min_face}")
+        check_sides(max_side, min_side)
         if isinstance(detector, str):
             detector_class(detector)
         if not -0.5 < margin < 2.0:
@@ -111,7 +118,11 @@ class EmotionRecognizer:
         if isinstance(self.detector, Detector):
             return self.detector
         return create_detector(
-            self.detector, score_threshold=self.score_threshold, max_side=self.max_side, threads=self.threads
+            self.detector,
+            score_threshold=self.score_threshold,
+            max_side=self.max_side,
+            min_side=self.min_side,
+            threads=self.threads,
         )
 
     @property

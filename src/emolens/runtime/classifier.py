@@ -23,7 +23,8 @@ Crops = np.ndarray | Sequence[np.ndarray]
 
 
 def session_options(threads: int | None) -> ort.SessionOptions:
-    """ONNX Runtime options: ``threads`` intra-op threads (None = ORT's default), sequential execution."""
+    """ONNX Runtime options: ``threads`` intra-op threads (None = ORT's default) that do not spin while
+    idle, sequential execution."""
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
@@ -31,6 +32,9 @@ def session_options(threads: int | None) -> ort.SessionOptions:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    # ORT's worker threads spin after each run by default; between two runs they took the cores from the
+    # detector, the decoder and the next request (docs/performance.md), so they sleep instead.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from emolens.cli_help import MAX_SIDE_HELP, MIN_SIDE_HELP
 from emolens.extras import require_extra
 from emolens.service.settings import ServiceSettings
 
@@ -40,9 +41,8 @@ def register(app: typer.Typer) -> None:
         min_face: Annotated[
             int | None, typer.Option(help=_help("Ignore faces smaller than this many pixels.", "min_face"))
         ] = None,
-        max_side: Annotated[
-            int | None, typer.Option(help=_help("Detect on images downscaled to this longer side.", "max_side"))
-        ] = None,
+        max_side: Annotated[int | None, typer.Option(help=_help(MAX_SIDE_HELP, "max_side"))] = None,
+        min_side: Annotated[int | None, typer.Option(help=_help(MIN_SIDE_HELP, "min_side"))] = None,
         threads: Annotated[
             int | None, typer.Option(help=_help("CPU threads per process (unset: all cores / workers).", "threads"))
         ] = None,
@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--workers must be >= 1, got {workers}")
         settings = ServiceSettings.from_env(
             model=model, detector=detector, threshold=threshold, min_face=min_face, max_side=max_side,
-            threads=threads, api_key=api_key, cors_origins=cors_origins, max_upload_mb=max_upload_mb,
+            min_side=min_side, threads=threads, api_key=api_key, cors_origins=cors_origins, max_upload_mb=max_upload_mb,
             max_pixels=max_pixels, max_video_mb=max_video_mb, max_video_seconds=max_video_seconds,
             request_timeout=request_timeout, pool_size=pool_size, max_pending=max_pending, batching=batching,
             max_batch=max_batch, batch_wait_ms=batch_wait_ms, max_jobs=max_jobs, job_ttl=job_ttl,

@@ -32,6 +32,7 @@ class ServiceSettings:
     threshold: float | None = None
     min_face: int | None = None
     max_side: int | None = None
+    min_side: int | None = None
     threads: int | None = None
     api_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
@@ -61,7 +62,7 @@ class ServiceSettings:
         """The keyword arguments of :class:`~emolens.pipeline.recognizer.EmotionRecognizer` that are set."""
         options = {
             "model": self.model, "detector": self.detector, "score_threshold": self.threshold,
-            "min_face": self.min_face, "max_side": self.max_side, "threads": self.threads,
+            "min_face": self.min_face, "max_side": self.max_side, "min_side": self.min_side, "threads": self.threads,
         }  # fmt: skip
         return {k: v for k, v in options.items() if v is not None}
 
