@@ -146,6 +146,13 @@ PRIOR_TAUS = tuple(round(0.05 * k, 2) for k in range(21))
 PRIOR_MAX_DROP = 0.01
 
 
+def class_log_prior(dataset: FaceDataset) -> np.ndarray:
+    """The log of each class's share of the training faces (what a logit adjustment subtracts)."""
+    train = dataset.split("train")
+    prior = np.bincount(train.labels, minlength=len(dataset.classes)) / max(len(train), 1)
+    return np.log(np.maximum(prior, 1e-6)).astype(np.float32)
+
+
 def correct_priors(
     model: torch.nn.Module, network: torch.nn.Module, dataset: FaceDataset, mean: float, std: float,
     tau: str | float,
@@ -159,9 +166,8 @@ def correct_priors(
     inference graph). Returns the ``tau`` applied."""
     if tau != "auto" and not (isinstance(tau, (int, float)) and tau >= 0):
         raise ConfigError(f"prior_correction must be 'auto' or a strength >= 0, got {tau!r}")
-    train, val = dataset.split("train"), dataset.split("val")
-    prior = np.bincount(train.labels, minlength=len(dataset.classes)) / max(len(train), 1)
-    log_prior = np.log(np.maximum(prior, 1e-6)).astype(np.float32)
+    val = dataset.split("val")
+    log_prior = class_log_prior(dataset)
     if tau == "auto":
         x = normalize(torch.from_numpy(val.images).float().div(255).unsqueeze(1), mean, std)
         with torch.no_grad():

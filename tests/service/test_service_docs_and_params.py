@@ -1,4 +1,4 @@
-"""The API docs work offline (Swagger UI served from the package), and the API refuses what it does not
+"""The API docs and the responsible-use guide work offline (served from the package), and the API refuses what it does not
 know: unknown query parameters, and ``top_k`` outside the range the CLI and the Python API share."""
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ def test_the_docs_page_loads_every_asset_from_the_server(client):
         assert answer.status_code == 200 and len(answer.content) > 500, asset
     assert "SwaggerUIBundle" in client.get(next(a for a in assets if a.endswith(".js"))).text
     assert client.get("/redoc").status_code == 404  # ReDoc would come from a CDN: not offered
+
+
+def test_the_web_page_links_the_responsible_use_guide(client):
+    footer = client.get("/").text.split("<footer", 1)[1]
+    assert 'href="/responsible-use"' in footer
+    guide = client.get("/responsible-use")
+    assert guide.status_code == 200 and guide.headers["content-type"].startswith("text/plain")
+    assert "EU AI Act" in guide.text and "## Uses to avoid" in guide.text
 
 
 def test_the_docs_page_renders_the_api_in_a_browser_without_a_network(browser, live_server):
