@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from video_synth import read_timeline
 
+from emolens.cli.video import _summary_table
 from emolens.evaluation.tracking import IdentityScore, score_identities, street_scene, track_scene
 from emolens.labels import FER_CLASSES
 from emolens.pipeline.timeline import TimelineWriter, timeline_columns
 from emolens.pipeline.tracking import FaceTracker
-from emolens.pipeline.video_commands import _summary_table
 from emolens.pipeline.video_io import VideoInfo
 from emolens.pipeline.video_results import FrameResult, TrackedFace
 from emolens.pipeline.video_summary import SummaryBuilder

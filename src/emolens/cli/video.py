@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from emolens.cli.shared import ThreadsOption, console, err_console, friendly, progress_bar
+from emolens.extras import require_extra
 from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
 
 if TYPE_CHECKING:
@@ -32,7 +34,6 @@ ModelOption = Annotated[
 DetectorOption = Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")]
 MinFaceOption = Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels.")]
 MaxSideOption = Annotated[int, typer.Option(help="Detect on a copy downscaled to this longer side.")]
-ThreadsOption = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]
 
 
 def _recognizer(model: str | None, detector: str, min_face: int, max_side: int, threads: int | None) -> Any:
@@ -105,8 +106,6 @@ def video(
     threads: ThreadsOption = None,
 ) -> None:
     """Track the faces of a video and tell what each one feels over time."""
-    from emolens.cli import console, err_console, progress_bar
-    from emolens.extras import require_extra
     from emolens.pipeline.video import process_video
 
     if parquet is not None:
@@ -160,7 +159,6 @@ class View(StrEnum):
 
 def _start_live_view(name: str, port: int, browser: bool) -> LiveView:
     """The local page showing the session (see :mod:`emolens.pipeline.live_view`), announced on stdout."""
-    from emolens.cli import console
     from emolens.pipeline.live_view import LiveView, open_browser
 
     live = LiveView(name, port=port).start()
@@ -205,7 +203,6 @@ def webcam(
     lines (--view none). Ctrl-C stops; the session summary is written on exit."""
     import cv2
 
-    from emolens.cli import err_console
     from emolens.errors import ConfigError
 
     if headless:
@@ -257,8 +254,6 @@ def webcam(
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``emolens`` app."""
-    from emolens.cli import friendly
-
+    """Add ``video`` and ``webcam`` to the ``emolens`` app."""
     app.command("video")(friendly(video))
     app.command("webcam")(friendly(webcam))

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from emolens.cli.shared import console, err_console, friendly, progress_bar
+from emolens.extras import require_extra
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
@@ -43,7 +46,7 @@ class _Reporter:
             self.last_line = now
 
 
-def _print_report(report: BatchReport, console: Console) -> None:
+def _print_report(report: BatchReport) -> None:
     from rich.columns import Columns
     from rich.table import Table
 
@@ -75,8 +78,7 @@ def _print_report(report: BatchReport, console: Console) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``emolens`` app."""
-    from emolens.cli import friendly
+    """Add ``batch`` to the ``emolens`` app."""
 
     @app.command()
     @friendly
@@ -123,9 +125,6 @@ def register(app: typer.Typer) -> None:
         part_size: Annotated[int, typer.Option(help="Inputs per committed Parquet part.")] = 10_000,
     ) -> None:
         """Analyse a large collection of photos (and videos) into a resumable Parquet dataset."""
-        from emolens.cli import console, err_console, progress_bar
-        from emolens.extras import require_extra
-
         if engine == "ray":
             require_extra("emolens batch --engine ray", "ray")
         require_extra("emolens batch", "pyarrow", "matplotlib")
@@ -142,6 +141,6 @@ def register(app: typer.Typer) -> None:
                 inputs, out, settings, videos=videos, engine=engine, workers=workers, address=address,
                 batch_size=batch_size, part_size=part_size, progress=_Reporter(progress, err_console),
             )  # fmt: skip
-        _print_report(report, console)
+        _print_report(report)
         if report.summary.inputs and report.summary.statuses["error"] == report.summary.inputs:
             raise typer.Exit(1)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from emolens.cli_help import MAX_SIDE_HELP, MIN_SIDE_HELP
+from emolens.cli.shared import MAX_SIDE_HELP, MIN_SIDE_HELP, console, friendly
 from emolens.extras import require_extra
 from emolens.service.settings import ServiceSettings
 
@@ -24,8 +24,7 @@ def _help(text: str, field: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``emolens`` app."""
-    from emolens.cli import friendly
+    """Add ``serve`` to the ``emolens`` app."""
 
     @app.command()
     @friendly
@@ -103,7 +102,6 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
-        from emolens.cli import console
         from emolens.errors import ConfigError
         from emolens.pipeline.recognizer import EmotionRecognizer
         from emolens.runtime.classifier import EmotionClassifier

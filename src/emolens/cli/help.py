@@ -19,10 +19,6 @@ from rich.markup import escape
 from typer import Context
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-#: Help of the detection-size options, shared by every command that detects faces.
-MAX_SIDE_HELP = "Longest side of the copy the detector may look at (0: the full-size image)."
-MIN_SIDE_HELP = "Longest side of the first, coarse detection pass; larger passes only where small faces are likely."
-
 #: The placeholder of each value type, as click names them.
 PLACEHOLDERS: dict[Any, str] = {int: "INTEGER", float: "FLOAT", str: "TEXT", bool: "BOOLEAN", Path: "PATH"}
 

@@ -1,0 +1,5 @@
+"""``python -m emolens.cli``: the ``emolens`` script."""
+
+from emolens.cli import main
+
+main()

@@ -1,0 +1,91 @@
+"""What every ``emolens`` command shares: the Typer app, the consoles, error lines, progress bars, option help.
+
+User errors (:class:`EmolensError`) are printed as one red line naming the input, without a
+traceback, and exit with status 2; so is a command whose extra is not installed (see
+:mod:`emolens.extras`). Text that comes from the user or the data (paths, file names, messages) is
+never read as Rich markup, so brackets in it show. When the output is not a terminal, tables and lines
+are not cut to a width.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
+
+from emolens.cli.help import HelpGroup
+from emolens.errors import EmolensError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The width of output that is not a terminal (a pipe, a file, a CI log): wide enough never to cut a table.
+UNCUT_WIDTH = 10_000
+
+#: Help of the detection-size options, shared by every command that detects faces.
+MAX_SIDE_HELP = "Longest side of the copy the detector may look at (0: the full-size image)."
+MIN_SIDE_HELP = "Longest side of the first, coarse detection pass; larger passes only where small faces are likely."
+
+app = typer.Typer(
+    cls=HelpGroup,
+    help="Find faces and tell what each one feels.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _console(stderr: bool, markup: bool) -> Console:
+    """A console as wide as the terminal, or :data:`UNCUT_WIDTH` when its output is not one."""
+    console = Console(stderr=stderr, markup=markup, soft_wrap=stderr)
+    if not console.is_terminal:
+        console.width = UNCUT_WIDTH
+    return console
+
+
+#: Results (tables, paths): nothing printed on it is read as markup; style with :class:`Text`.
+console = _console(stderr=False, markup=False)
+#: Progress, status and errors; print text from users or data with :func:`print_error` or as :class:`Text`.
+err_console = _console(stderr=True, markup=True)
+
+ModelOption = Annotated[
+    str | None, typer.Option("--model", "-m", help="Bundled model name or .onnx file [default: the bundled default].")
+]
+ThreadsOption = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]
+DataOption = Annotated[
+    Path | None, typer.Option(help="FER2013 folder/CSV or a folder of labelled faces [default: $EMOLENS_DATA].")
+]
+
+
+def print_error(message: object, label: str = "error:", style: str = "bold red") -> None:
+    """One line on stderr: ``label`` in ``style``, then ``message`` as plain text (brackets in it show)."""
+    err_console.print(Text.assemble((label, style), " ", str(message)))
+
+
+def friendly(fn: F) -> F:
+    """Turn :class:`EmolensError` into a one-line message and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EmolensError as exc:
+            print_error(exc)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print(Text("interrupted", "yellow"))
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def progress_bar(transient: bool = False) -> Progress:
+    """The progress bar used by long commands (ETA, counts); drawn on stderr only in a terminal."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}", markup=False), console=err_console, transient=transient, disable=not err_console.is_terminal,
+    )  # fmt: skip
