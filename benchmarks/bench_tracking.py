@@ -28,7 +28,7 @@ from emolens import EmotionRecognizer
 from emolens.evaluation.tracking import IdentityScore, Scene, score_identities, street_scene, track_scene
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
-from emolens.pipeline.video_summary import MIN_TRACK_SECONDS
+from emolens.video.summary import MIN_TRACK_SECONDS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "video"))
 from video_synth import make_video

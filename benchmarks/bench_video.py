@@ -31,8 +31,8 @@ from emolens import EmotionRecognizer
 from emolens.detection.base import DEFAULT_MIN_SIDE
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
-from emolens.pipeline.video import run_video_job
-from emolens.pipeline.video_io import iter_video_frames
+from emolens.video.analysis import run_video_job
+from emolens.video.io import iter_video_frames
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "video"))
 from video_synth import make_video

@@ -13,7 +13,7 @@ from emolens.labels import FER_CLASSES, FERPLUS_CLASSES
 from emolens.pipeline import drawing
 from emolens.pipeline.drawing import EMOTION_COLOURS, FaceDrawing, draw_faces
 from emolens.pipeline.layout import MIN_BAR, MIN_SCALE, PANEL_GAP, Placement, layout_faces, overlaps, panel_style
-from emolens.pipeline.video_results import FrameResult, TrackedFace
+from emolens.video.results import FrameResult, TrackedFace
 
 CLASS_LISTS = pytest.mark.parametrize("classes", [FER_CLASSES, FERPLUS_CLASSES], ids=["fer", "ferplus"])
 

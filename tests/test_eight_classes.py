@@ -53,7 +53,7 @@ def test_cli_json_names_contempt(group: Path) -> None:
 
 
 def test_video_timeline_summary_and_report_have_contempt(rec: EmotionRecognizer, group: Path, tmp_path: Path) -> None:
-    from emolens.pipeline.video import run_video_job
+    from emolens.video.analysis import run_video_job
 
     clip = tmp_path / "clip.mp4"
     frame = cv2.resize(cv2.imread(str(group)), (480, 320))

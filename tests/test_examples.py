@@ -12,7 +12,7 @@ import pytest
 
 from emolens import EmotionRecognizer
 from emolens.errors import EmolensError
-from emolens.pipeline.video_io import iter_video_frames
+from emolens.video.io import iter_video_frames
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "make_media.py"
 

@@ -11,7 +11,7 @@ import pytest
 from emolens import EmotionRecognizer
 from emolens.batch import BatchSettings, load_results, run_batch
 
-video_io = pytest.importorskip("emolens.pipeline.video_io")
+video_io = pytest.importorskip("emolens.video.io")
 
 FPS, SECONDS = 10, 3
 

@@ -8,7 +8,7 @@ import pytest
 from video_synth import SyntheticVideo, background, make_video
 
 from emolens import EmotionRecognizer
-from emolens.pipeline.video import VideoOutputs, run_video_job
+from emolens.video.analysis import VideoOutputs, run_video_job
 from faces import surest_faces
 
 FACE_PX = 128

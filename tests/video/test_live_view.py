@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
-from emolens.pipeline.live_view import BOUNDARY, LiveView
-from emolens.pipeline.video_results import FrameResult
+from emolens.video.live_view import BOUNDARY, LiveView
+from emolens.video.results import FrameResult
 
 #: 640x480 frames of noise: large JPEGs, so that a viewer that does not read is soon stuck.
 NOISE = [np.random.default_rng(seed).integers(0, 256, (480, 640, 3), np.uint8) for seed in range(4)]

@@ -14,12 +14,12 @@ from video_synth import read_timeline
 from emolens.cli.video import _summary_table
 from emolens.evaluation.tracking import IdentityScore, score_identities, street_scene, track_scene
 from emolens.labels import FER_CLASSES
-from emolens.pipeline.timeline import TimelineWriter, timeline_columns
-from emolens.pipeline.tracking import FaceTracker
-from emolens.pipeline.video_io import VideoInfo
-from emolens.pipeline.video_results import FrameResult, TrackedFace
-from emolens.pipeline.video_summary import SummaryBuilder
-from emolens.reports.video_report import render_video_report
+from emolens.video.io import VideoInfo
+from emolens.video.report import render_video_report
+from emolens.video.results import FrameResult, TrackedFace
+from emolens.video.summary import SummaryBuilder
+from emolens.video.timeline import TimelineWriter, timeline_columns
+from emolens.video.tracking import FaceTracker
 
 
 def box_at(x: float, y: float, side: float = 60) -> np.ndarray:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from emolens.errors import ConfigError
-from emolens.pipeline.smoothing import EmaSmoother
-from emolens.pipeline.tracking import FaceTracker
-from emolens.pipeline.video_summary import TimeSeries
+from emolens.video.smoothing import EmaSmoother
+from emolens.video.summary import TimeSeries
+from emolens.video.tracking import FaceTracker
 
 
 def box_at(x: float, y: float, side: float = 100) -> np.ndarray:

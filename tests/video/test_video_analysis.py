@@ -17,9 +17,9 @@ from video_synth import read_timeline
 
 from emolens.detection.base import iou
 from emolens.labels import FER_CLASSES
-from emolens.pipeline.timeline import timeline_columns
-from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
-from emolens.pipeline.video import process_video
+from emolens.video.analysis import process_video
+from emolens.video.timeline import timeline_columns
+from emolens.video.tracking import DEFAULT_DETECT_EVERY
 
 
 def identities(frames: np.ndarray, tracks: np.ndarray, boxes: np.ndarray, planted: np.ndarray) -> dict[int, list]:

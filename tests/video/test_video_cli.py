@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from video_synth import SyntheticVideo, make_video
 
 from emolens.cli import app
-from emolens.pipeline.video_io import iter_video_frames
+from emolens.video.io import iter_video_frames
 
 runner = CliRunner()
 

@@ -17,8 +17,8 @@ import pytest
 from video_synth import make_video
 
 from emolens.errors import ConfigError, VideoReadError
-from emolens.pipeline.video import iter_video_frames, run_video_job
-from emolens.pipeline.video_io import VideoReader, VideoWriter
+from emolens.video.analysis import iter_video_frames, run_video_job
+from emolens.video.io import VideoReader, VideoWriter
 
 
 @pytest.fixture(scope="module")

@@ -324,7 +324,7 @@ class BatchProcessor:
             account.error = str(exc)
 
     def _video_frames(self, account: _Account) -> Iterator[tuple[int, float | None, np.ndarray]]:
-        from emolens.pipeline.video_io import VideoReader
+        from emolens.video.io import VideoReader
 
         path = account.item.path
         with _local_video(path) as local:

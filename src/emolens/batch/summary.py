@@ -55,7 +55,7 @@ def summarize(out: str | Path) -> BatchSummary:
 
 def plot_summary(summary: BatchSummary, path: Path) -> Path:
     """A PNG with two bar charts: inputs per status and the share of faces per emotion."""
-    from emolens.evaluation.plots import new_figure, save_figure
+    from emolens.charts.figures import new_figure, save_figure
 
     fig, (left, right) = new_figure(1, 2, size=(10, 3.8))
     colours = {OK: "#2e7d32", NO_FACE: "#9e9e9e", ERROR: "#c62828"}

@@ -15,10 +15,10 @@ import typer
 
 from emolens.cli.shared import ThreadsOption, console, err_console, friendly, progress_bar
 from emolens.extras import require_extra
-from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
+from emolens.video.tracking import DEFAULT_DETECT_EVERY
 
 if TYPE_CHECKING:
-    from emolens.pipeline.live_view import LiveView
+    from emolens.video.live_view import LiveView
 
 WINDOW = "emolens (q: quit)"
 
@@ -45,7 +45,7 @@ def _recognizer(model: str | None, detector: str, min_face: int, max_side: int, 
 def _summary_table(summary: Any) -> Any:
     from rich.table import Table
 
-    from emolens.reports.video_report import clock, short_tracks_note
+    from emolens.video.report import clock, short_tracks_note
 
     short = short_tracks_note(summary)
     table = Table(
@@ -73,7 +73,7 @@ def gui_available() -> bool:
 
 
 def _write_summary(summary: Any, json_path: Path | None, report: Path | None, console: Any) -> None:
-    from emolens.reports.video_report import write_video_report
+    from emolens.video.report import write_video_report
 
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,7 @@ def video(
     threads: ThreadsOption = None,
 ) -> None:
     """Track the faces of a video and tell what each one feels over time."""
-    from emolens.pipeline.video import process_video
+    from emolens.video.analysis import process_video
 
     if parquet is not None:
         require_extra("emolens video --parquet", "pyarrow")
@@ -158,8 +158,8 @@ class View(StrEnum):
 
 
 def _start_live_view(name: str, port: int, browser: bool) -> LiveView:
-    """The local page showing the session (see :mod:`emolens.pipeline.live_view`), announced on stdout."""
-    from emolens.pipeline.live_view import LiveView, open_browser
+    """The local page showing the session (see :mod:`emolens.video.live_view`), announced on stdout."""
+    from emolens.video.live_view import LiveView, open_browser
 
     live = LiveView(name, port=port).start()
     console.print(f"live view of {name}: {live.url}  (Ctrl-C stops)", highlight=False, soft_wrap=True)

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from emolens.charts.figures import new_figure, save_figure
 from emolens.data.dataset import FaceDataset
 from emolens.data.duplicates import DuplicatePair, find_duplicates
 from emolens.data.quality import constant_mask, estimate_blur, sharpness
-from emolens.evaluation.plots import new_figure, save_figure
 from emolens.labels import SPLITS
 
 

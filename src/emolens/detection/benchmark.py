@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from emolens.charts.figures import new_figure, save_figure
 from emolens.detection.base import DEFAULT_MIN_SIDE, DetectionArray, create_detector, detector_class, iou
 from emolens.errors import DataError
-from emolens.evaluation.plots import new_figure, save_figure
 from emolens.imageio import read_image
 
 GT_FILE = "wider_face_val_bbx_gt.txt"

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from emolens.evaluation.metrics import calibration, class_scores, confusion_matrix, softmax, top_k_accuracy
+from emolens.evaluation.metrics import calibration, class_scores, confusion_matrix, top_k_accuracy
 from emolens.evaluation.robustness import by_corruption, describe_row
+from emolens.runtime.probabilities import softmax
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ A scene has 6-10 faces of 40-120 px that walk at different speeds (some stand), 
 paths, enter and leave the picture, grow or shrink as they come closer or go away, turn away for a
 moment, pass behind a pole or behind a nearer face; its detector misses faces (small ones more often),
 jitters the boxes and now and then finds a face where there is none. :func:`track_scene` runs
-:class:`~emolens.pipeline.tracking.FaceTracker` over it the way the video loop does (detections on every
+:class:`~emolens.video.tracking.FaceTracker` over it the way the video loop does (detections on every
 k-th frame, predictions in between), and :func:`score_identities` compares what was reported with the
 truth: ID switches, fragmented identities, merged ones, short tracks, false tracks and coverage.
 """
@@ -17,8 +17,8 @@ import lap
 import numpy as np
 
 from emolens.detection.base import iou
-from emolens.pipeline.tracking import FaceTracker
-from emolens.pipeline.video_summary import is_short_track
+from emolens.video.summary import is_short_track
+from emolens.video.tracking import FaceTracker
 
 #: A reported box matches a true face when they overlap by at least this IoU.
 MATCH_IOU = 0.3
@@ -140,7 +140,7 @@ class IdentityScore:
     """How well reported tracks follow true identities (sums over one or more clips).
 
     ``identities``: people visible in at least one frame; ``tracks``: track IDs reported; ``short``:
-    tracks the summaries leave out (:func:`~emolens.pipeline.video_summary.is_short_track`); ``switches``:
+    tracks the summaries leave out (:func:`~emolens.video.summary.is_short_track`); ``switches``:
     times a person's matched track ID changed from one matched frame to the next; ``fragments``: tracks
     per person beyond the first (a person followed by 3 IDs adds 2); ``merges``: people per track beyond
     the first (a track that lost its face and took somebody else's adds 1); ``false_tracks``: tracks never

@@ -1,4 +1,4 @@
-"""The analysis pipeline: detect -> crop -> classify, its results, drawing and input sources."""
+"""The photo pipeline: detect -> crop -> classify, its results, drawing and input sources (videos: emolens.video)."""
 
 from emolens.pipeline.recognizer import EmotionRecognizer
 from emolens.pipeline.results import Face, ImageResult

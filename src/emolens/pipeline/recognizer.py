@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -228,10 +228,12 @@ class EmotionRecognizer:
         """:meth:`analyze_many` over files, folders (recursive) and glob patterns."""
         return self.analyze_many(expand_inputs(inputs), explain=explain, keep_images=keep_images)
 
-    def analyze_video(self, source: Any, **options: Any) -> Any:
-        """Analyse a video file, stream URL or camera index: a :class:`~emolens.pipeline.video.VideoAnalysis`
-        that yields a ``FrameResult`` per frame (tracked faces, raw and smoothed probabilities) and has a
-        per-track ``.summary``. Options: see :func:`emolens.pipeline.video.analyze_video`."""
-        from emolens.pipeline.video import analyze_video
+    #: What :meth:`analyze_video` runs: :func:`emolens.video.analysis.analyze_video`, set by ``emolens/__init__.py``.
+    #: The video layer sits above this one and imports it, so this module may not import the video layer.
+    video_analyser: ClassVar[Callable[..., Any]]
 
-        return analyze_video(self, source, **options)
+    def analyze_video(self, source: Any, **options: Any) -> Any:
+        """Analyse a video file, stream URL or camera index: a :class:`~emolens.video.analysis.VideoAnalysis`
+        that yields a ``FrameResult`` per frame (tracked faces, raw and smoothed probabilities) and has a
+        per-track ``.summary``. Options: see :func:`emolens.video.analysis.analyze_video`."""
+        return type(self).video_analyser(self, source, **options)

@@ -1,1 +1,1 @@
-"""Reports for people: model cards, and HTML/plot reports of images, videos and batch runs."""
+"""Reports for people about a trained model: its model card."""

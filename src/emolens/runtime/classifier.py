@@ -15,9 +15,9 @@ import numpy as np
 import onnxruntime as ort
 
 from emolens.errors import ModelFileError
-from emolens.evaluation.metrics import softmax
 from emolens.runtime.bundled import resolve_model_path
 from emolens.runtime.metadata import METADATA_KEY, ModelMetadata
+from emolens.runtime.probabilities import softmax
 
 Crops = np.ndarray | Sequence[np.ndarray]
 

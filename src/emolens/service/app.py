@@ -33,7 +33,6 @@ from emolens import __version__
 from emolens.errors import EmolensError
 from emolens.pipeline.drawing import colour_of
 from emolens.pipeline.results import TOP_K_MAX, TOP_K_MIN
-from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.service.analysis import Analyzer
 from emolens.service.errors import (
@@ -52,6 +51,7 @@ from emolens.service.schemas import AnalyzeResponse, Health, JobLinks, JobOut, L
 from emolens.service.settings import CONFIG_ENV, ServiceSettings
 from emolens.service.uploads import IMAGE_BODY, VIDEO_BODY, file_part, read_image_body
 from emolens.service.videos import check_video, video_runner
+from emolens.video.tracking import DEFAULT_DETECT_EVERY
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: Swagger UI's files (npm's swagger-ui-dist), served under /static like the web page's.

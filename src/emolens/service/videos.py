@@ -1,5 +1,5 @@
 """Video jobs of the service: check an upload is a video within the length limit, then run the video
-pipeline (:func:`emolens.pipeline.video.run_video_job`) as a :class:`~emolens.service.jobs.JobQueue` runner."""
+pipeline (:func:`emolens.video.analysis.run_video_job`) as a :class:`~emolens.service.jobs.JobQueue` runner."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def check_video(path: Path, name: str, max_seconds: float) -> float:
     """The video's length in seconds, after checking it decodes and is not longer than ``max_seconds``.
 
     Messages name the upload (``name``), not the server's copy of it."""
-    from emolens.pipeline.video_io import VideoReader
+    from emolens.video.io import VideoReader
 
     reader = VideoReader(path)
     try:
@@ -56,7 +56,7 @@ def video_runner(recognizer: EmotionRecognizer) -> Runner:
     """A job runner analysing videos with ``recognizer`` (params: ``every``, ``annotate``)."""
 
     def run(source: Path, out_dir: Path, params: dict[str, Any], progress: ProgressFn) -> JobOutput:
-        from emolens.pipeline.video import run_video_job
+        from emolens.video.analysis import run_video_job
 
         outputs = run_video_job(
             recognizer,

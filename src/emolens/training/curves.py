@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from emolens.evaluation.plots import new_figure, save_figure
+from emolens.charts.figures import new_figure, save_figure
 
 
 def plot_learning_curves(history: Sequence[dict[str, Any]], path: Path, title: str = "") -> Path:

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from emolens.pipeline.video_results import FrameResult
+from emolens.video.results import FrameResult
 
 #: Decimals kept of the float columns.
 DECIMALS = 4

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from emolens.pipeline.crops import square_box
-from emolens.pipeline.video_io import VideoInfo
-from emolens.pipeline.video_results import FrameResult, TrackedFace
+from emolens.video.io import VideoInfo
+from emolens.video.results import FrameResult, TrackedFace
 
 #: Side in pixels of the key-moment thumbnails.
 THUMBNAIL_PX = 112

@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emolens.charts.svg import bar_chart, line_chart
 from emolens.pipeline.drawing import colour_of
-from emolens.pipeline.video_summary import MIN_TRACK_SECONDS, TrackSummary, VideoSummary
-from emolens.reports.svg_charts import bar_chart, line_chart
+from emolens.video.summary import MIN_TRACK_SECONDS, TrackSummary, VideoSummary
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }

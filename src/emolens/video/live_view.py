@@ -24,7 +24,7 @@ import cv2
 
 from emolens.errors import ConfigError
 from emolens.pipeline.drawing import colour_of
-from emolens.pipeline.video_results import FrameResult
+from emolens.video.results import FrameResult
 
 #: The separator of the JPEG parts of the MJPEG stream.
 BOUNDARY = "emolens-frame"

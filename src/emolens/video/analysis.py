@@ -4,7 +4,7 @@ time, and write the outputs (annotated video with the input's audio, timeline CS
 JSON, HTML report). Everything streams: memory does not grow with the length of the video.
 
     from emolens import EmotionRecognizer
-    from emolens.pipeline.video import run_video_job
+    from emolens.video.analysis import run_video_job
 
     rec = EmotionRecognizer()
     analysis = rec.analyze_video("interview.mp4")     # opens the video (errors are raised here)
@@ -28,10 +28,7 @@ import numpy as np
 
 from emolens.errors import ConfigError
 from emolens.pipeline.crops import crop_faces
-from emolens.pipeline.smoothing import EmaSmoother
-from emolens.pipeline.timeline import TimelineWriter
-from emolens.pipeline.tracking import DEFAULT_DETECT_EVERY, DEFAULT_MAX_AGE, FaceTracker
-from emolens.pipeline.video_io import (
+from emolens.video.io import (
     VideoFrame,
     VideoInfo,
     VideoReader,
@@ -40,8 +37,11 @@ from emolens.pipeline.video_io import (
     check_writable,
     iter_video_frames,
 )
-from emolens.pipeline.video_results import FrameResult, TrackedFace
-from emolens.pipeline.video_summary import SummaryBuilder, VideoSummary
+from emolens.video.results import FrameResult, TrackedFace
+from emolens.video.smoothing import EmaSmoother
+from emolens.video.summary import SummaryBuilder, VideoSummary
+from emolens.video.timeline import TimelineWriter
+from emolens.video.tracking import DEFAULT_DETECT_EVERY, DEFAULT_MAX_AGE, FaceTracker
 
 if TYPE_CHECKING:
     from emolens.pipeline.recognizer import EmotionRecognizer
@@ -255,7 +255,7 @@ def process_video(
     (``.mp4``/``.mkv``/``.mov``, with the input's audio), the timeline (``csv``, ``parquet``), the summary
     (``json_path``) and the HTML ``report``. ``progress(frames_done, frames_total_or_None)`` is called
     after each frame. Returns the summary."""
-    from emolens.reports.video_report import write_video_report
+    from emolens.video.report import write_video_report
 
     if video is not None:
         check_writable(video)

@@ -1,0 +1,1 @@
+"""Charts every layer may draw: matplotlib figures saved as PNG (the ``plots`` extra) and inline SVG charts."""
