@@ -96,5 +96,7 @@ def test_models_bundled_lists_every_shipped_model_with_its_measured_accuracy() -
     assert set(rows) == set(bundled_names())
     for name, cells in rows.items():
         meta = EmotionClassifier(name).metadata
-        assert cells[2].strip() == f"{meta.architecture} {meta.precision}"
-        assert cells[6].strip() == f"{meta.metrics['test']['accuracy']:.2%}"
+        assert cells[2].strip() == str(len(meta.classes))
+        assert cells[3].strip() == ("FER+ majority" if name == "ferplus" else "FER2013")
+        assert cells[4].strip() == f"{meta.architecture} {meta.precision}"
+        assert cells[8].strip() == f"{meta.metrics['test']['accuracy']:.2%}"

@@ -32,17 +32,20 @@ def models_list() -> None:
 @models_app.command("bundled")
 @friendly
 def models_bundled() -> None:
-    """The models shipped in the package: network, file size, cost and accuracy (macro-F1 on PrivateTest)."""
+    """The models shipped in the package: classes, the labels they were scored on, network, file size, cost and
+    accuracy (macro-F1 on PrivateTest)."""
     from emolens.runtime.bundled import bundled_names
     from emolens.runtime.classifier import EmotionClassifier
 
-    table = Table("name", "network", "size", "MFLOPs", "PublicTest", "PrivateTest", "macro-F1")
+    table = Table("name", "classes", "labels", "network", "size", "MFLOPs", "PublicTest", "PrivateTest", "macro-F1")
     for name in bundled_names():
         classifier = EmotionClassifier(name)
         meta = classifier.metadata
         metrics = meta.metrics
         table.add_row(
             name,
+            str(len(meta.classes)),
+            LABEL_NAMES.get(meta.training.get("labels", "dataset"), meta.training.get("labels", "dataset")),
             f"{meta.architecture} {meta.precision}",
             f"{classifier.path.stat().st_size / 1e6:.2f} MB",
             f"{meta.mflops:.0f}",
@@ -51,6 +54,15 @@ def models_bundled() -> None:
             _measured(metrics, "test", "macro_f1", ".3f"),
         )
     console.print(table)
+
+
+#: How ``models bundled`` names the label source a model was trained and scored with.
+LABEL_NAMES = {
+    "dataset": "FER2013",
+    "ferplus": "FER+ majority",
+    "ferplus-majority": "FER+ majority",
+    "blend": "FER2013",
+}
 
 
 def _measured(metrics: dict, split: str, key: str, spec: str) -> str:
