@@ -7,6 +7,9 @@
   then stops with a logged warning.
 * :class:`VideoWriter`: encode BGR frames to H.264 (``.mp4``, ``.mkv``, ``.mov``) with PyAV and copy
   the audio track of the source alongside (transcoded to AAC when the container cannot hold it).
+
+PyAV is imported by the functions that use it, so that ``import emolens`` (which joins the photo and video
+layers) does not load FFmpeg's libraries.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 import cv2
 import numpy as np
 
@@ -148,6 +150,8 @@ class VideoReader:
         self.info = VideoInfo(self.name, width, height, fps, None, None, False, live=True)
 
     def _open_container(self) -> None:
+        import av
+
         url = is_url(self.source)
         if not url:
             path = Path(self.source)
@@ -190,6 +194,8 @@ class VideoReader:
     # -- decoding ---------------------------------------------------------------------------------
     def _decode(self) -> Iterator[tuple[int, float, Any]]:
         """(index, seconds, frame) for every decodable frame; stops quietly at the first damage."""
+        import av
+
         if self._capture is not None:
             started = time.perf_counter()
             index = 0
@@ -296,6 +302,8 @@ class _AudioTrack:
     with the video being written, so that both are interleaved without holding either in memory."""
 
     def __init__(self, source: Path, output: Any):
+        import av
+
         self.input = av.open(str(source))
         self.in_stream = self.input.streams.audio[0]
         self.output = output
@@ -319,6 +327,8 @@ class _AudioTrack:
 
     def mux_until(self, seconds: float) -> None:
         """Write the audio packets that start before ``seconds``."""
+        import av
+
         while not self.done:
             try:
                 packet = self.pending or self._next_packet()
@@ -375,6 +385,8 @@ class VideoWriter:
         self.frames = 0
 
     def _open(self, width: int, height: int) -> None:
+        import av
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         rate = Fraction(self.fps if self.fps > 0 else 30.0).limit_denominator(1001)
         self._output = av.open(str(self.path), "w")
@@ -390,6 +402,8 @@ class VideoWriter:
 
     def write(self, image: np.ndarray, seconds: float) -> None:
         """Encode one BGR frame shown at ``seconds``."""
+        import av
+
         h, w = (image.shape[0] // 2) * 2, (image.shape[1] // 2) * 2  # yuv420p needs even sizes
         if self._output is None:
             self._open(w, h)
