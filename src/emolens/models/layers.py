@@ -1,12 +1,9 @@
-"""Building blocks shared by the architectures: conv-BN-activation, residual and separable blocks, and the
-fixed Gaussian low-pass that matches inference inputs to blurred training data."""
+"""Building blocks shared by the architectures: conv-BN-activation, residual and separable blocks, the
+classifier head, and the input-range adapter exported in front of every network."""
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -57,31 +54,6 @@ class ClassifierHead(nn.Sequential):
 
     def __init__(self, cin: int, num_classes: int, drop_rate: float = 0.0):
         super().__init__(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(drop_rate), nn.Linear(cin, num_classes))
-
-
-class GaussianLowPass(nn.Module):
-    """A fixed Gaussian blur of ``sigma`` pixels for ``size`` x ``size`` inputs; identity when sigma is 0.
-
-    Placed in front of a network trained on blurred faces, it gives sharp faces at inference the same
-    look as the training data. The separable blur with reflected borders is written as a matrix on each
-    side, ``K^T @ x @ K``: it exports to two ONNX MatMul nodes, which run (and quantize) far faster than
-    a one-channel convolution with a wide kernel (measured: int8 resnet-s 10,800 vs 4,500 faces/s).
-    """
-
-    def __init__(self, sigma: float, size: int = 48):
-        super().__init__()
-        self.sigma = float(sigma)
-        radius = max(1, math.ceil(3 * self.sigma))
-        taps = torch.arange(-radius, radius + 1, dtype=torch.float32)
-        kernel = torch.exp(-(taps**2) / (2 * max(self.sigma, 1e-6) ** 2))
-        kernel = (kernel / kernel.sum()).view(1, 1, 1, -1)
-        rows = F.pad(torch.eye(size).view(1, 1, size, size), (radius, radius, 0, 0), mode="reflect")
-        self.register_buffer("matrix", F.conv2d(rows, kernel)[0, 0], persistent=False)
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.sigma <= 0:
-            return x
-        return torch.matmul(torch.matmul(self.matrix.T, x), self.matrix)
 
 
 class InputRangeAdapter(nn.Module):

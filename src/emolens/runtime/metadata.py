@@ -20,10 +20,9 @@ FORMAT_VERSION = 1
 class ModelMetadata:
     """Everything needed to use a model file, and where it came from.
 
-    ``lowpass_sigma`` documents the Gaussian low-pass built into the graph in front of the network
-    (the blur of the training faces); ``input_range`` the brightness bounds (``low``, ``high``) and the
-    contrast floor (``min_std``) in grey levels that the graph's input-range adapter brings each
-    low-passed face into (empty: no adapter). Both are applied by the graph itself, not by the caller.
+    ``input_range`` holds the brightness bounds (``low``, ``high``) and the contrast floor (``min_std``) in
+    grey levels that the graph's input-range adapter brings each face into (empty: no adapter); the graph
+    applies it itself, not the caller.
     """
 
     classes: tuple[str, ...]
@@ -31,7 +30,6 @@ class ModelMetadata:
     mean: float
     std: float
     color: str = "grey"
-    lowpass_sigma: float = 0.0
     input_range: dict[str, float] = field(default_factory=dict)
     temperature: float = 1.0
     architecture: str = ""
