@@ -1,9 +1,9 @@
 """The registered architectures, from the seed projects' small CNN to residual and separable nets.
 
 All take grey 48x48 faces. Widths and depths are arguments, so variants register in one line.
-``input_pool`` averages the face down first (2: to 24x24): the blurred training faces of FER2013 here
-carry nothing finer than that grid resolves (their blur passes under 1e-5 of the amplitude at its
-Nyquist frequency), so the network runs at a quarter of the cost on the same information.
+``input_pool`` averages the face down first (2: to 24x24): the network runs at a quarter of the cost and
+gives up the finest detail of the face (on sharp FER2013 faces, 5.5 points of PublicTest accuracy for
+resnet-s24 against resnet-s; docs/accuracy.md).
 """
 
 from __future__ import annotations
