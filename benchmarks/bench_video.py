@@ -13,7 +13,7 @@ Goal: >= 60 FPS for 1 face at 640x480 with the default settings (k=1) on 2 cores
 
 The detector starts at the recognizer's default ``min_side`` and looks closer up to ``--max-side``.
 
-    python benchmarks/bench_video.py [--threads 2] [--seconds 10] [--every 3] [--max-side 640] [--clips 0 1 2]
+    python benchmarks/bench_video.py [--threads 2] [--seconds 10] [--every 3] [--max-side 1280] [--clips 0 1 2]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from emolens import EmotionRecognizer
-from emolens.detection.base import DEFAULT_MIN_SIDE
+from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
 from emolens.video.analysis import run_video_job
@@ -61,7 +61,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--every", type=int, default=3, help="the k of 'detect every k-th frame'")
-    parser.add_argument("--max-side", type=int, default=640, help="detection size (the default of `emolens video`)")
+    parser.add_argument(
+        "--max-side", type=int, default=DEFAULT_MAX_SIDE, help="largest detection size (default: as `emolens video`)"
+    )
     parser.add_argument("--clips", type=int, nargs="+", default=[0, 1, 2], help="Which clips (0: 640x480 1 face).")
     args = parser.parse_args()
     rec = EmotionRecognizer(threads=args.threads, max_side=args.max_side)

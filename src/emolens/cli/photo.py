@@ -11,8 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from emolens.cli.shared import (
-    MAX_SIDE_HELP,
-    MIN_SIDE_HELP,
+    MaxSideOption,
+    MinSideOption,
     ModelOption,
     ThreadsOption,
     console,
@@ -65,8 +65,8 @@ def analyze(
     detector: Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")] = "yunet",
     threshold: Annotated[float | None, typer.Option(help="Minimum detector score [default: the detector's].")] = None,
     min_face: Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels (0: keep all).")] = 20,
-    max_side: Annotated[int, typer.Option(help=MAX_SIDE_HELP)] = DEFAULT_MAX_SIDE,
-    min_side: Annotated[int, typer.Option(help=MIN_SIDE_HELP)] = DEFAULT_MIN_SIDE,
+    max_side: MaxSideOption = DEFAULT_MAX_SIDE,
+    min_side: MinSideOption = DEFAULT_MIN_SIDE,
     explain: Annotated[
         bool, typer.Option(help="Add occlusion-sensitivity heat maps (which regions moved the prediction).")
     ] = False,

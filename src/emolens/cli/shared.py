@@ -30,6 +30,8 @@ UNCUT_WIDTH = 10_000
 #: Help of the detection-size options, shared by every command that detects faces.
 MAX_SIDE_HELP = "Longest side of the copy the detector may look at (0: the full-size image)."
 MIN_SIDE_HELP = "Longest side of the first, coarse detection pass; larger passes only where small faces are likely."
+MaxSideOption = Annotated[int, typer.Option(help=MAX_SIDE_HELP)]
+MinSideOption = Annotated[int, typer.Option(help=MIN_SIDE_HELP)]
 
 app = typer.Typer(
     cls=HelpGroup,

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from emolens.cli.shared import ThreadsOption, console, err_console, friendly, progress_bar
+from emolens.cli.shared import (
+    MaxSideOption,
+    MinSideOption,
+    ThreadsOption,
+    console,
+    err_console,
+    friendly,
+    progress_bar,
+)
+from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
 from emolens.extras import require_extra
 from emolens.video.tracking import DEFAULT_DETECT_EVERY
 
@@ -33,13 +42,16 @@ ModelOption = Annotated[
 ]
 DetectorOption = Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")]
 MinFaceOption = Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels.")]
-MaxSideOption = Annotated[int, typer.Option(help="Detect on a copy downscaled to this longer side.")]
 
 
-def _recognizer(model: str | None, detector: str, min_face: int, max_side: int, threads: int | None) -> Any:
+def _recognizer(
+    model: str | None, detector: str, min_face: int, max_side: int, min_side: int, threads: int | None
+) -> Any:
     from emolens.pipeline.recognizer import EmotionRecognizer
 
-    return EmotionRecognizer(model=model, detector=detector, min_face=min_face, max_side=max_side, threads=threads)
+    return EmotionRecognizer(
+        model=model, detector=detector, min_face=min_face, max_side=max_side, min_side=min_side, threads=threads
+    )
 
 
 def _summary_table(summary: Any) -> Any:
@@ -102,7 +114,8 @@ def video(
     model: ModelOption = None,
     detector: DetectorOption = "yunet",
     min_face: MinFaceOption = 20,
-    max_side: MaxSideOption = 640,
+    max_side: MaxSideOption = DEFAULT_MAX_SIDE,
+    min_side: MinSideOption = DEFAULT_MIN_SIDE,
     threads: ThreadsOption = None,
 ) -> None:
     """Track the faces of a video and tell what each one feels over time."""
@@ -116,7 +129,7 @@ def video(
         csv = csv or out_dir / "timeline.csv"
         json_path = json_path or out_dir / "summary.json"
         report = report or out_dir / "report.html"
-    rec = _recognizer(model, detector, min_face, max_side, threads)
+    rec = _recognizer(model, detector, min_face, max_side, min_side, threads)
     started = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("frames", total=None, status="")
@@ -195,7 +208,8 @@ def webcam(
     model: ModelOption = None,
     detector: DetectorOption = "yunet",
     min_face: MinFaceOption = 20,
-    max_side: MaxSideOption = 640,
+    max_side: MaxSideOption = DEFAULT_MAX_SIDE,
+    min_side: MinSideOption = DEFAULT_MIN_SIDE,
     threads: ThreadsOption = None,
 ) -> None:
     """Live analysis of a camera, a video file or a stream, shown with boxes, labels, probability bars and
@@ -212,7 +226,7 @@ def webcam(
             "this OpenCV build has no GUI (emolens installs opencv-python-headless), so no window can be opened; "
             "use --view browser (the default) to watch in a browser, or --view none to get JSON lines"
         )
-    rec = _recognizer(model, detector, min_face, max_side, threads)
+    rec = _recognizer(model, detector, min_face, max_side, min_side, threads)
     analysis = rec.analyze_video(
         int(source) if source.isdigit() else source, every=detect_every, smoothing=smoothing,
         realtime=realtime, keep_images=view is not View.none,
