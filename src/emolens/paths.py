@@ -1,4 +1,4 @@
-"""Where emolens finds FER2013 data and keeps its cache."""
+"""Where emolens finds FER2013 data and keeps its cache, and how it walks a folder of inputs."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ def cache_dir() -> Path:
         return Path(env).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "emolens"
+
+
+def visible_files(folder: Path) -> list[Path]:
+    """Every file under ``folder``, sorted by path, leaving out hidden ones (a name starting with ``.``) and
+    everything inside hidden folders (``.git``, ``.ipynb_checkpoints``...). The one folder walker of
+    emolens: photo sources, batch inputs and labelled-face folders all use it."""
+    files: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        files.extend(Path(dirpath, f) for f in filenames if not f.startswith("."))
+    return sorted(files)

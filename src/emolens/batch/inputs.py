@@ -22,6 +22,7 @@ import pyarrow as pa
 from emolens.errors import ConfigError, DataError, ImageReadError
 from emolens.extras import require_extra
 from emolens.imageio import IMAGE_SUFFIXES
+from emolens.paths import visible_files
 
 #: File suffixes treated as videos (with ``--videos``) when scanning folders.
 VIDEO_SUFFIXES: frozenset[str] = frozenset(
@@ -129,7 +130,7 @@ class _Found:
 
 
 def _local_files(root: Path, videos: bool) -> list[str]:
-    return sorted(str(p) for p in root.rglob("*") if p.is_file() and _wanted(p.name, videos))
+    return [str(p) for p in visible_files(root) if _wanted(p.name, videos)]
 
 
 def _remote_files(url: str, videos: bool) -> list[str]:

@@ -14,7 +14,6 @@ Files that cannot be read are skipped and listed in :attr:`FaceDataset.skipped`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,20 +25,13 @@ from emolens.data.dataset import FaceDataset, Skipped
 from emolens.errors import DataError, ImageReadError
 from emolens.imageio import is_image_path, read_image
 from emolens.labels import FER_CLASSES, FER_USAGE_TO_SPLIT, SPLIT_ALIASES, SPLITS, canonical_class
+from emolens.paths import visible_files
 
 Progress = Callable[[int, int], None]
 
 
 def _subfolders(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def _visible_files(folder: Path) -> list[Path]:
-    files = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        files.extend(Path(dirpath, f) for f in sorted(filenames) if not f.startswith("."))
-    return files
 
 
 def square_grey(image: np.ndarray, size: int) -> np.ndarray:
@@ -107,7 +99,7 @@ def list_folder(root: Path) -> list[tuple[Path, str, str | None]]:
         groups = [(p, None) for p in top]
     entries: list[tuple[Path, str, str | None]] = []
     for folder, split in groups:
-        files = _visible_files(folder)
+        files = visible_files(folder)
         entries.extend((f, folder.name, split) for f in files)
         if not files:
             entries.append((folder, folder.name, split))  # an empty class folder, reported by the reader

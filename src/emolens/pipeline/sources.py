@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emolens.imageio import is_image_path
+from emolens.paths import visible_files
 
 _GLOB_CHARS = set("*?[")
 
@@ -25,7 +26,7 @@ class ImageInput:
 
 
 def _folder_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and is_image_path(p) and not p.name.startswith("."))
+    return [p for p in visible_files(folder) if is_image_path(p)]
 
 
 def expand_inputs(inputs: Sequence[str | Path]) -> Iterator[ImageInput]:
