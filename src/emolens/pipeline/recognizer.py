@@ -42,8 +42,9 @@ def source_name(source: Any) -> str:
 
 
 @dataclass
-class _Prepared:
-    """An image after decoding, detection and cropping, waiting for classification."""
+class Prepared:
+    """An image after decoding, detection and cropping, waiting for classification
+    (:meth:`EmotionRecognizer.prepare`, then :meth:`EmotionRecognizer.result`)."""
 
     name: str
     image: np.ndarray | None
@@ -144,25 +145,52 @@ class EmotionRecognizer:
             found = DetectionArray(found.boxes[keep], found.scores[keep])
         return found
 
-    def _prepare(self, source: Any, name: str | None = None) -> _Prepared:
+    def _prepare(self, source: Any, name: str | None = None) -> Prepared:
         name = name or source_name(source)
-        timings: dict[str, float] = {}
         started = time.perf_counter()
         try:
             image = read_image(source, "bgr")
         except EmolensError as exc:
-            return _Prepared(name, None, None, None, timings, str(exc))
-        decoded = time.perf_counter()
+            return Prepared(name, None, None, None, {}, str(exc))
+        return self.prepare(image, name, {"decode": 1000 * (time.perf_counter() - started)})
+
+    def prepare(self, image: np.ndarray, name: str, timings: dict[str, float] | None = None) -> Prepared:
+        """Detect and crop the faces of a decoded BGR image (the photo path's first half; the service decodes
+        on its own, with its pixel limit, and classifies through its micro-batcher)."""
+        timings = dict(timings or {})
+        started = time.perf_counter()
         detections = self.detect(image)
         detected = time.perf_counter()
         crops = crop_faces(image, detections.boxes, self.classifier.input_size, self.margin)
-        cropped = time.perf_counter()
-        timings.update(
-            decode=1000 * (decoded - started), detect=1000 * (detected - decoded), crop=1000 * (cropped - detected)
-        )
-        return _Prepared(name, image, detections, crops, timings)
+        timings.update(detect=1000 * (detected - started), crop=1000 * (time.perf_counter() - detected))
+        return Prepared(name, image, detections, crops, timings)
 
-    def _finish(self, batch: Sequence[_Prepared], explain: bool, keep_images: bool) -> list[ImageResult]:
+    def result(
+        self,
+        item: Prepared,
+        probs: np.ndarray,
+        heatmaps: np.ndarray | None = None,
+        classify_ms: float = 0.0,
+        keep_image: bool = True,
+    ) -> ImageResult:
+        """The result of a prepared image given its faces' probabilities (the photo path's second half)."""
+        if item.error is not None or item.image is None or item.detections is None:
+            return ImageResult(item.name, [], error=item.error, timings=item.timings)
+        faces = [
+            Face(
+                box=tuple(map(float, box)),  # type: ignore[arg-type]
+                score=float(score),
+                probs=probs[k],
+                classes=self.classes,
+                heatmap=None if heatmaps is None else heatmaps[k],
+            )
+            for k, (box, score) in enumerate(zip(item.detections.boxes, item.detections.scores, strict=True))
+        ]
+        h, w = item.image.shape[:2]
+        timings = {**item.timings, "classify": classify_ms}
+        return ImageResult(item.name, faces, w, h, item.image if keep_image else None, timings)
+
+    def _finish(self, batch: Sequence[Prepared], explain: bool, keep_images: bool) -> list[ImageResult]:
         """Classify the crops of several images in one call and build their results."""
         crops = [p.crops for p in batch if p.crops is not None and len(p.crops)]
         started = time.perf_counter()
@@ -172,24 +200,17 @@ class EmotionRecognizer:
         total = sum(len(c) for c in crops)
         results, offset = [], 0
         for item in batch:
-            if item.error is not None or item.image is None or item.detections is None:
-                results.append(ImageResult(item.name, [], error=item.error, timings=item.timings))
-                continue
-            n = len(item.detections)
-            faces = [
-                Face(
-                    box=tuple(map(float, item.detections.boxes[k])),  # type: ignore[arg-type]
-                    score=float(item.detections.scores[k]),
-                    probs=probs[offset + k],
-                    classes=self.classes,
-                    heatmap=None if heatmaps is None else heatmaps[offset + k],
+            n = 0 if item.error is not None or item.detections is None else len(item.detections)
+            results.append(
+                self.result(
+                    item,
+                    probs[offset : offset + n],
+                    None if heatmaps is None else heatmaps[offset : offset + n],
+                    elapsed * n / total if total else 0.0,
+                    keep_images,
                 )
-                for k in range(n)
-            ]
+            )
             offset += n
-            timings = {**item.timings, "classify": elapsed * n / total if total else 0.0}
-            h, w = item.image.shape[:2]
-            results.append(ImageResult(item.name, faces, w, h, item.image if keep_images else None, timings))
         return results
 
     # -- the main job -----------------------------------------------------------------------------
@@ -205,11 +226,11 @@ class EmotionRecognizer:
     ) -> Iterator[ImageResult]:
         """Analyse many pictures, classifying the faces of ``group`` images per call. Unreadable inputs
         give results with ``error`` set; the rest carry on."""
-        pending: list[_Prepared] = []
+        pending: list[Prepared] = []
         for source in sources:
             if isinstance(source, ImageInput):
                 item = (
-                    _Prepared(str(source.path), None, None, None, {}, source.error)
+                    Prepared(str(source.path), None, None, None, {}, source.error)
                     if source.error
                     else self._prepare(source.path)
                 )

@@ -15,7 +15,6 @@ import io
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -23,8 +22,8 @@ import numpy as np
 from emolens.errors import EmolensError, ImageReadError
 from emolens.imageio import decode_bytes
 from emolens.pipeline.crops import crop_faces
-from emolens.pipeline.recognizer import EmotionRecognizer
-from emolens.pipeline.results import Face, ImageResult
+from emolens.pipeline.recognizer import EmotionRecognizer, Prepared
+from emolens.pipeline.results import ImageResult
 from emolens.service.batching import MicroBatcher
 from emolens.service.settings import ServiceSettings
 
@@ -35,15 +34,6 @@ class TooManyPixelsError(EmolensError):
 
 class BusyError(EmolensError):
     """More requests are in flight than ``max_pending`` allows."""
-
-
-@dataclass
-class _Detected:
-    image: np.ndarray
-    boxes: np.ndarray
-    scores: np.ndarray
-    crops: np.ndarray
-    timings: dict[str, float]
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
@@ -122,19 +112,10 @@ class Analyzer:
             raise TooManyPixelsError(f"{name}: {image.shape[1]}x{image.shape[0]} pixels is over the limit of {limit:,}")
         return image
 
-    def _detect(self, data: bytes, name: str) -> _Detected:
+    def _prepare(self, data: bytes, name: str) -> Prepared:
         started = time.perf_counter()
         image = self.decode(data, name)
-        decoded = time.perf_counter()
-        found = self.recognizer.detect(image)
-        detected = time.perf_counter()
-        crops = crop_faces(image, found.boxes, self.recognizer.classifier.input_size, self.recognizer.margin)
-        timings = {
-            "decode": 1000 * (decoded - started),
-            "detect": 1000 * (detected - decoded),
-            "crop": 1000 * (time.perf_counter() - detected),
-        }
-        return _Detected(image, found.boxes, found.scores, crops, timings)
+        return self.recognizer.prepare(image, name, {"decode": 1000 * (time.perf_counter() - started)})
 
     async def _classify(self, crops: np.ndarray) -> np.ndarray:
         if not len(crops):
@@ -155,19 +136,13 @@ class Analyzer:
         self.pending += 1
         try:
             loop = asyncio.get_running_loop()
-            detected = await loop.run_in_executor(self.pool, self._detect, data, name)
+            prepared = await loop.run_in_executor(self.pool, self._prepare, data, name)
             started = time.perf_counter()
-            probs = await self._classify(detected.crops)
+            probs = await self._classify(prepared.crops)
             classified = 1000 * (time.perf_counter() - started)
         finally:
             self.pending -= 1
-        classes = self.recognizer.classes
-        faces = [
-            Face(tuple(map(float, box)), float(score), p, classes)  # type: ignore[arg-type]
-            for box, score, p in zip(detected.boxes, detected.scores, probs, strict=True)
-        ]
-        h, w = detected.image.shape[:2]
-        return ImageResult(name, faces, w, h, detected.image, {**detected.timings, "classify": classified})
+        return self.recognizer.result(prepared, probs, classify_ms=classified)
 
     async def annotate(self, result: ImageResult) -> str:
         """The annotated picture of a result as base64 JPEG (drawn in the pool)."""
