@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from emolens.data import FaceDataset, load_dataset
+from emolens.data.ferplus import evaluation_labels
 from emolens.export import inference_graph, quantize_int8, torch_to_onnx, write_metadata
 from emolens.models import create_model, list_models
 from emolens.models.layers import InputRangeAdapter
@@ -50,13 +51,18 @@ def faces_per_second(classifier: EmotionClassifier, faces: np.ndarray, batch: in
 
 @functools.cache
 def labelled(labels: str) -> FaceDataset:
-    """FER2013 with the labels of one label source (``dataset``: its own; ``ferplus``: FER+ majority)."""
-    return load_dataset(labels="ferplus-majority" if labels.startswith("ferplus") else "dataset")
+    """FER2013 with the labels a model is scored on (``dataset``: its own; ``ferplus-majority``: FER+'s)."""
+    return load_dataset(labels=labels)
+
+
+def scored_on(classifier: EmotionClassifier) -> str:
+    """The labels a model is scored on: :func:`~emolens.data.ferplus.evaluation_labels` of its training labels."""
+    return evaluation_labels(classifier.metadata.training.get("labels", "dataset"))
 
 
 def accuracy(classifier: EmotionClassifier, split: str) -> float:
     """Accuracy on ``split`` against the labels the model was trained with."""
-    part = labelled(classifier.metadata.training.get("labels", "dataset")).relabel(classifier.classes).split(split)
+    part = labelled(scored_on(classifier)).relabel(classifier.classes).split(split)
     return float((classifier.logits(part.images).argmax(1) == part.labels).mean())
 
 
@@ -121,7 +127,7 @@ def main() -> None:
         for label, path, trained in files:
             classifier = EmotionClassifier(path, threads=args.threads)
             scores = (accuracy(classifier, "val"), accuracy(classifier, "test")) if trained else None
-            fer = classifier.metadata.training.get("labels", "dataset") in ("dataset", "blend")
+            fer = scored_on(classifier) == "dataset"
             b1 = faces_per_second(classifier, faces, 1, args.seconds)
             rows.append((label, b1, faces_per_second(classifier, faces, 64, args.seconds), scores, fer))
             print(f"measured {label}", flush=True)

@@ -34,6 +34,7 @@ def models_list() -> None:
 def models_bundled() -> None:
     """The models shipped in the package: classes, the labels they were scored on, network, file size, cost and
     accuracy (macro-F1 on PrivateTest)."""
+    from emolens.data.ferplus import evaluation_labels
     from emolens.runtime.bundled import bundled_names
     from emolens.runtime.classifier import EmotionClassifier
 
@@ -45,7 +46,7 @@ def models_bundled() -> None:
         table.add_row(
             name,
             str(len(meta.classes)),
-            LABEL_NAMES.get(meta.training.get("labels", "dataset"), meta.training.get("labels", "dataset")),
+            LABEL_NAMES[evaluation_labels(meta.training.get("labels", "dataset"))],
             f"{meta.architecture} {meta.precision}",
             f"{classifier.path.stat().st_size / 1e6:.2f} MB",
             f"{meta.mflops:.0f}",
@@ -56,13 +57,8 @@ def models_bundled() -> None:
     console.print(table)
 
 
-#: How ``models bundled`` names the label source a model was trained and scored with.
-LABEL_NAMES = {
-    "dataset": "FER2013",
-    "ferplus": "FER+ majority",
-    "ferplus-majority": "FER+ majority",
-    "blend": "FER2013",
-}
+#: How ``models bundled`` names the labels a model is scored on (:func:`~emolens.data.ferplus.evaluation_labels`).
+LABEL_NAMES = {"dataset": "FER2013", "ferplus-majority": "FER+ majority"}
 
 
 def _measured(metrics: dict, split: str, key: str, spec: str) -> str:

@@ -11,7 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from emolens.cli.shared import (
+    DetectorOption,
     MaxSideOption,
+    MinFaceOption,
     MinSideOption,
     ModelOption,
     ThreadsOption,
@@ -62,9 +64,9 @@ def analyze(
         int, typer.Option(min=TOP_K_MIN, max=TOP_K_MAX, help="How many top emotions to show per face.")
     ] = 3,
     model: ModelOption = None,
-    detector: Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")] = "yunet",
+    detector: DetectorOption = "yunet",
     threshold: Annotated[float | None, typer.Option(help="Minimum detector score [default: the detector's].")] = None,
-    min_face: Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels (0: keep all).")] = 20,
+    min_face: MinFaceOption = 20,
     max_side: MaxSideOption = DEFAULT_MAX_SIDE,
     min_side: MinSideOption = DEFAULT_MIN_SIDE,
     explain: Annotated[

@@ -57,6 +57,8 @@ err_console = _console(stderr=True, markup=True)
 ModelOption = Annotated[
     str | None, typer.Option("--model", "-m", help="Bundled model name or .onnx file [default: the bundled default].")
 ]
+DetectorOption = Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")]
+MinFaceOption = Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels (0: keep all).")]
 ThreadsOption = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]
 DataOption = Annotated[
     Path | None, typer.Option(help="FER2013 folder/CSV or a folder of labelled faces [default: $EMOLENS_DATA].")

@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from emolens.cli.shared import (
+    DetectorOption,
     MaxSideOption,
+    MinFaceOption,
     MinSideOption,
+    ModelOption,
     ThreadsOption,
     console,
     err_console,
@@ -37,11 +40,6 @@ EveryOption = Annotated[
 SmoothingOption = Annotated[
     float, typer.Option(help="Half-life in seconds of the per-face smoothing of probabilities (0: none).")
 ]
-ModelOption = Annotated[
-    str | None, typer.Option("--model", "-m", help="Bundled model name or .onnx file (default: the bundled model).")
-]
-DetectorOption = Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")]
-MinFaceOption = Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels.")]
 
 
 def _recognizer(
