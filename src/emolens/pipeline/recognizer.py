@@ -200,7 +200,7 @@ class EmotionRecognizer:
         total = sum(len(c) for c in crops)
         results, offset = [], 0
         for item in batch:
-            n = 0 if item.error is not None or item.detections is None else len(item.detections)
+            n = 0 if item.detections is None else len(item.detections)  # None: unreadable
             results.append(
                 self.result(
                     item,
