@@ -25,9 +25,7 @@ import httpx
 
 from emolens.testing.corpus import Corpus, write_corpus
 from emolens.testing.drive import Tally, drive_api, drive_batch, drive_cli, drive_rest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "service"))
-from service_helpers import serve
+from emolens.testing.server import serve
 
 #: The photo the valid inputs are made from (one face), at a size that keeps the run short.
 PHOTO = Path(__file__).resolve().parents[1] / "examples" / "astronaut.jpg"

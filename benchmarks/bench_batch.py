@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -28,9 +27,7 @@ import numpy as np
 from emolens.batch import BatchProgress, BatchSettings, run_batch
 from emolens.batch.engine_local import available_cpus
 from emolens.paths import default_data_path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import compose_photo
+from emolens.testing.media import compose_photo
 
 
 @dataclass

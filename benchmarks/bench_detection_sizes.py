@@ -14,9 +14,7 @@ the mean detection ms per photo (2 threads). The WIDER FACE AP of the same setti
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,9 +23,7 @@ from emolens.detection import create_detector
 from emolens.detection.base import iou
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import compose_photo
+from emolens.testing.media import compose_photo
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 

@@ -20,7 +20,6 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -38,9 +37,7 @@ import emolens.detection.detectors
 from emolens import EmotionRecognizer
 from emolens.data import load_dataset
 from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import compose_photo
+from emolens.testing.media import compose_photo
 
 STAGES = ("decode", "colour", "resize", "detect", "crop", "classify", "results")
 

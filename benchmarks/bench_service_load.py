@@ -30,7 +30,6 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import httpx
@@ -39,9 +38,7 @@ import numpy as np
 from emolens import EmotionRecognizer
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import compose_photo
+from emolens.testing.media import compose_photo
 
 
 @dataclass

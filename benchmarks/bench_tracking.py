@@ -17,7 +17,6 @@ the first); merges (people per track beyond the first); false tracks (never on a
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
@@ -28,10 +27,8 @@ from emolens import EmotionRecognizer
 from emolens.evaluation.tracking import IdentityScore, Scene, score_identities, street_scene, track_scene
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
+from emolens.testing.media import make_video
 from emolens.video.summary import MIN_TRACK_SECONDS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "video"))
-from video_synth import make_video
 
 SIZES = ((1280, 720), (1920, 1080))
 EVERY = (1, 2, 3)

@@ -19,7 +19,6 @@ The detector starts at the recognizer's default ``min_side`` and looks closer up
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,11 +30,9 @@ from emolens import EmotionRecognizer
 from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
+from emolens.testing.media import make_video
 from emolens.video.analysis import run_video_job
 from emolens.video.io import iter_video_frames
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "video"))
-from video_synth import make_video
 
 CLIPS = [("640x480, 1 face", (640, 480), 1, 160), ("640x480, 5 faces", (640, 480), 5, 120),
          ("1920x1080, 1 face", (1920, 1080), 1, 400)]  # fmt: skip

@@ -21,9 +21,7 @@ import cv2
 import numpy as np
 
 from emolens.paths import default_data_path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "video"))
-from video_synth import background, make_video
+from emolens.testing.media import background, make_video
 
 
 def first_face(emotion: str) -> np.ndarray:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -15,6 +14,7 @@ import pytest
 
 from emolens.labels import FER_CLASSES
 from emolens.paths import DATA_ENV, default_data_path
+from emolens.testing.media import compose_photo
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WIDER = SHARED_DATA / "widerface-val-subset"
@@ -66,34 +66,7 @@ def sharp_faces(fer_root: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), np.array(labels)
 
 
-def compose_photo(
-    faces: np.ndarray, size: tuple[int, int] = (1280, 720), face_px: int | Sequence[int] = 150, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Paste grey 48x48 faces, upscaled to ``face_px`` (one size for all, or one per face), on a smooth
-    colour background at random non-overlapping places. Returns the BGR photo and the pasted boxes
-    (x1, y1, x2, y2)."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    yy, xx = np.mgrid[0:h, 0:w]
-    background = np.stack([(60 + 80 * xx / w), (90 + 60 * yy / h), (120 + 40 * (xx + yy) / (w + h))], axis=-1)
-    photo = background.astype(np.uint8)
-    boxes: list[tuple[int, int, int, int]] = []
-    sizes = [face_px] * len(faces) if isinstance(face_px, int) else list(face_px)
-    for face, side in zip(faces, sizes, strict=True):
-        for _ in range(500):
-            x, y = int(rng.integers(0, w - side)), int(rng.integers(0, h - side))
-            box = (x, y, x + side, y + side)
-            gap = side // 3
-            if all(x + side + gap < b[0] or b[2] + gap < x or y + side + gap < b[1] or b[3] + gap < y for b in boxes):
-                break
-        else:
-            raise ValueError("no room for another face; use a larger canvas")
-        big = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
-        photo[y : y + side, x : x + side] = cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
-        boxes.append(box)
-    return photo, np.array(boxes, dtype=np.float32)
-
-
 @pytest.fixture(scope="session")
 def compose():
+    """``emolens.testing.media.compose_photo``: real faces pasted into a photo, with their boxes."""
     return compose_photo

@@ -15,11 +15,12 @@ import pytest
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 from fastapi.testclient import TestClient  # noqa: E402 - after the warning filter
-from service_helpers import encode, serve  # noqa: E402
+from service_helpers import encode  # noqa: E402
 
 from emolens import EmotionRecognizer  # noqa: E402
 from emolens.service.app import create_app  # noqa: E402
 from emolens.service.settings import ServiceSettings  # noqa: E402
+from emolens.testing.server import serve  # noqa: E402
 from faces import surest_faces  # noqa: E402
 
 #: Screenshots of the browser tests land here (ignored by git); EMOLENS_ARTIFACTS moves them.

@@ -8,7 +8,8 @@ import re
 import cv2
 import pytest
 from playwright.sync_api import Page, expect
-from service_helpers import serve
+
+from emolens.testing.server import serve
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import time
 
 import httpx
 import pytest
-from service_helpers import serve
 from typer.testing import CliRunner
 
 from emolens.cli import app
+from emolens.testing.server import serve
 
 
 @pytest.mark.parametrize(

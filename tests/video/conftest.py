@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from video_synth import SyntheticVideo, background, make_video
 
 from emolens import EmotionRecognizer
+from emolens.testing.media import SyntheticVideo, background, make_video
 from emolens.video.analysis import VideoOutputs, run_video_job
 from faces import surest_faces
 

@@ -9,11 +9,11 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 from rich.console import Console
-from video_synth import read_timeline
 
 from emolens.cli.video import _summary_table
 from emolens.evaluation.tracking import IdentityScore, score_identities, street_scene, track_scene
 from emolens.labels import FER_CLASSES
+from emolens.testing.media import read_timeline
 from emolens.video.io import VideoInfo
 from emolens.video.report import render_video_report
 from emolens.video.results import FrameResult, TrackedFace

@@ -13,10 +13,10 @@ import av
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from video_synth import read_timeline
 
 from emolens.detection.base import iou
 from emolens.labels import FER_CLASSES
+from emolens.testing.media import read_timeline
 from emolens.video.analysis import process_video
 from emolens.video.timeline import timeline_columns
 from emolens.video.tracking import DEFAULT_DETECT_EVERY

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 import pytest
 from typer.testing import CliRunner
-from video_synth import SyntheticVideo, make_video
 
 from emolens.cli import app
+from emolens.testing.media import SyntheticVideo, make_video
 from emolens.video.io import iter_video_frames
 
 runner = CliRunner()

@@ -14,9 +14,9 @@ import av
 import cv2
 import numpy as np
 import pytest
-from video_synth import make_video
 
 from emolens.errors import ConfigError, VideoReadError
+from emolens.testing.media import make_video
 from emolens.video.analysis import iter_video_frames, run_video_job
 from emolens.video.io import VideoReader, VideoWriter
 

@@ -1,3 +1,5 @@
-"""Tools for testing emolens itself: a corpus of malformed and unusual inputs (:mod:`.corpus`) and the
-drivers that push it through the Python API, the CLI, the REST API, batch jobs and the dataset readers
-(:mod:`.drive`). Used by ``tests/test_bad_inputs.py`` and ``benchmarks/bench_bad_inputs.py``."""
+"""Tools for testing emolens itself, importable by the tests, the benchmarks and the examples alike:
+synthetic photos and videos made of real faces with their true boxes (:mod:`.media`), ``emolens serve`` in
+a subprocess (:mod:`.server`), a corpus of malformed and unusual inputs (:mod:`.corpus`) and the drivers
+that push it through the Python API, the CLI, the REST API, batch jobs and the dataset readers
+(:mod:`.drive`)."""

@@ -1,10 +1,19 @@
-"""Synthetic videos made of real FER2013 faces moving over a background, with the true boxes of every
-face in every frame (for tests and benchmarks). Written with PyAV; optionally with a sine-wave audio
-track and an occluder that hides one face for a while, or along given paths (a street scene of
-``emolens.evaluation.tracking``); and reading a timeline CSV back."""
+"""Synthetic photos and videos made of real faces, with the true box of every face (for tests,
+benchmarks and examples).
+
+    from emolens.testing.media import compose_photo, make_video
+    photo, boxes = compose_photo(faces, size=(640, 480), face_px=150)      # faces: (N, 48, 48) grey
+    video = make_video("clip.mp4", faces, seconds=3.0, audio=True)         # video.boxes: (frames, N, 4)
+
+The faces are pasted on a smooth colour gradient (:func:`background`); videos are written with PyAV as
+H.264, optionally with a sine-wave audio track and an occluder that hides one face for a while, or with
+the faces moved along given paths (a street scene of ``emolens.evaluation.tracking``).
+:func:`read_timeline` reads a timeline CSV back as columns.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +33,7 @@ class SyntheticVideo:
 
 
 def background(size: tuple[int, int]) -> np.ndarray:
+    """A smooth colour gradient (BGR, ``size`` = (width, height)): the scene the faces are placed on."""
     w, h = size
     yy, xx = np.mgrid[0:h, 0:w]
     return np.stack([(60 + 80 * xx / w), (90 + 60 * yy / h), (120 + 40 * (xx + yy) / (w + h))], axis=-1).astype(
@@ -58,6 +68,32 @@ def paste(canvas: np.ndarray, face: np.ndarray, box: np.ndarray) -> None:
     cx1, cy1, cx2, cy2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
     if cx2 > cx1 and cy2 > cy1:
         canvas[cy1:cy2, cx1:cx2] = big[cy1 - y1 : cy2 - y1, cx1 - x1 : cx2 - x1]
+
+
+def compose_photo(
+    faces: np.ndarray, size: tuple[int, int] = (1280, 720), face_px: int | Sequence[int] = 150, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Paste grey 48x48 faces, upscaled to ``face_px`` (one size for all, or one per face), on a smooth
+    colour background at random non-overlapping places. Returns the BGR photo and the pasted boxes
+    (x1, y1, x2, y2)."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    photo = background(size)
+    boxes: list[tuple[int, int, int, int]] = []
+    sizes = [face_px] * len(faces) if isinstance(face_px, int) else list(face_px)
+    for face, side in zip(faces, sizes, strict=True):
+        for _ in range(500):
+            x, y = int(rng.integers(0, w - side)), int(rng.integers(0, h - side))
+            box = (x, y, x + side, y + side)
+            gap = side // 3
+            if all(x + side + gap < b[0] or b[2] + gap < x or y + side + gap < b[1] or b[3] + gap < y for b in boxes):
+                break
+        else:
+            raise ValueError("no room for another face; use a larger canvas")
+        big = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+        photo[y : y + side, x : x + side] = cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
+        boxes.append(box)
+    return photo, np.array(boxes, dtype=np.float32)
 
 
 def make_video(
