@@ -58,7 +58,7 @@ def real_pipeline(scene: Scene, max_side: int, threads: int) -> list[tuple[int, 
             boxes=scene.boxes, visible=scene.visible,
         )  # fmt: skip
         for every in EVERY:
-            analysis = rec.analyze_video(clip.path, every=every)
+            analysis = rec.analyze_video(clip.path, detect_every=every)
             faces = [(r.index, f.track, f.box) for r in analysis for f in r.faces]
             frames, tracks, boxes = (np.array(column) for column in zip(*faces, strict=True))
             score = score_identities(scene.boxes, scene.visible, scene.fps, frames, tracks, boxes.reshape(-1, 4))

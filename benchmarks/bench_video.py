@@ -82,7 +82,7 @@ def main() -> None:
             decode = fps_of(lambda c=clip: [f.image for f in iter_video_frames(c.path)], frames)
             loop = fps_of(lambda c=clip: [rec.analyze(f.image) for f in iter_video_frames(c.path)], frames)
             every1 = fps_of(lambda c=clip: rec.analyze_video(c.path).summary, frames)
-            every_k = fps_of(lambda c=clip: rec.analyze_video(c.path, every=args.every).summary, frames)
+            every_k = fps_of(lambda c=clip: rec.analyze_video(c.path, detect_every=args.every).summary, frames)
             outputs = fps_of(lambda c=clip: run_video_job(rec, c.path, Path(tmp) / "out"), frames)
             print(f"| {name} | {decode:.0f} | {loop:.1f} | {every1:.1f} | {every_k:.1f} | {outputs:.1f} | "
                   f"{every1 / loop:.2f}x |")  # fmt: skip

@@ -21,8 +21,8 @@ Graph = dict[str, set[str]]
 
 #: The folders and top-level modules, lowest first; each may import only those of the layers below it.
 LAYERS: list[set[str]] = [
-    {"errors", "labels", "paths"},
-    {"extras", "imageio", "charts"},
+    {"errors", "fields", "labels", "paths"},
+    {"deprecation", "extras", "imageio", "charts"},
     {"models", "runtime"},
     {"data", "detection"},
     {"pipeline"},

@@ -44,7 +44,7 @@ def test_help_shows_click_style_placeholders_and_no_stray_marks() -> None:
     analyze = runner.invoke(app, ["analyze", "--help"], env={"COLUMNS": "120"}).output
     assert "analyze [OPTIONS] PATHS..." in analyze  # the usage line
     assert re.search(r"--top-k\s+INTEGER \[1<=x<=20\]", analyze)
-    assert re.search(r"--out\s+PATH ", analyze) and re.search(r"--threshold\s+FLOAT ", analyze)
+    assert re.search(r"--out\s+PATH ", analyze) and re.search(r"--score-threshold\s+FLOAT ", analyze)
     assert re.search(r"--json\s+Print all results", analyze)  # a flag: no placeholder
     assert "Minimum detector score [default: the detector's]." in analyze  # brackets in help text show
     assert "evaluate [OPTIONS] [MODEL]" in runner.invoke(app, ["evaluate", "--help"]).output

@@ -64,7 +64,7 @@ def test_video_timeline_summary_and_report_have_contempt(rec: EmotionRecognizer,
     outputs = run_video_job(rec, clip, tmp_path / "job", annotate=False)
     with outputs.timeline_csv.open() as handle:
         header = next(csv.reader(handle))
-    assert {f"raw_{c}" for c in FERPLUS_CLASSES} <= set(header) and "smooth_contempt" in header
+    assert {f"prob_{c}" for c in FERPLUS_CLASSES} <= set(header) and "smoothed_contempt" in header
     summary = json.loads(outputs.summary_json.read_text())
     assert summary["classes"] == list(FERPLUS_CLASSES)
     assert "contempt" in outputs.report_html.read_text()

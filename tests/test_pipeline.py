@@ -13,9 +13,10 @@ from PIL import Image
 from skimage import data as skdata
 
 from emolens import EmotionRecognizer
-from emolens.detection.base import iou
+from emolens.detection.base import DEFAULT_MIN_SIDE, create_detector, iou
 from emolens.detection.benchmark import match, read_widerface
-from emolens.errors import ImageReadError
+from emolens.errors import ConfigError, ImageReadError
+from emolens.pipeline.crops import square_box
 from emolens.runtime.classifier import EmotionClassifier
 
 
@@ -197,3 +198,26 @@ def test_results_save_and_serialise(rec, group, tmp_path: Path) -> None:
     face = result.faces[0]
     assert face.top(2)[0] == (face.emotion, face.confidence)
     assert io.BytesIO(cv2.imencode(".jpg", result.plot())[1].tobytes()).getbuffer().nbytes > 1000
+
+
+def test_a_detector_instance_carries_its_own_detection_settings() -> None:
+    yunet = create_detector("yunet", score_threshold=0.9, max_side=640)
+    assert EmotionRecognizer(detector=yunet).face_detector is yunet
+    for option in ({"score_threshold": 0.5}, {"max_side": 320}, {"min_side": 160}):
+        with pytest.raises(ConfigError, match=next(iter(option))):
+            EmotionRecognizer(detector=yunet, **option)  # not silently ignored
+    named = EmotionRecognizer(score_threshold=0.9, max_side=640).face_detector
+    assert (named.score_threshold, named.max_side, named.min_side) == (0.9, 640, DEFAULT_MIN_SIDE)
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.4])
+def test_heat_maps_cover_the_crop_the_recognizer_classified(compose, sharp_faces, margin: float) -> None:
+    faces, _ = sharp_faces
+    photo, _ = compose(faces[:1], size=(480, 360), face_px=120, seed=3)
+    result = EmotionRecognizer(margin=margin, threads=1).analyze(photo, explain=True)
+    face = result.faces[0]
+    assert face.heatmap_box == square_box(face.box, margin)
+    blended = np.any(result.plot(probs=False) != result.plot(probs=False, explain=False), axis=-1)
+    (y1, x1), (y2, x2) = np.argwhere(blended).min(0), np.argwhere(blended).max(0) + 1
+    expected = np.clip(face.heatmap_box, 0, [480, 360, 480, 360])
+    np.testing.assert_allclose([x1, y1, x2, y2], expected, atol=4)  # the box's own lines cover its edge

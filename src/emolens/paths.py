@@ -7,6 +7,8 @@ from pathlib import Path
 
 #: Environment variable that points at FER2013 (Kaggle folder layout or CSV).
 DATA_ENV = "EMOLENS_DATA"
+#: How commands that read a dataset describe their data option.
+DATA_HELP = f"FER2013 folder/CSV or a folder of labelled faces [default: ${DATA_ENV}]."
 #: Environment variable that moves the decoded-data cache.
 CACHE_ENV = "EMOLENS_CACHE"
 #: Where FER2013 is looked for when neither a path nor ``$EMOLENS_DATA`` is given, relative to the

@@ -82,3 +82,9 @@ def test_top_k_has_the_range_of_the_cli_and_the_python_api(client, single_face_j
     for value, status in ((TOP_K_MIN - 1, 422), (TOP_K_MIN, 200), (TOP_K_MAX, 200), (TOP_K_MAX + 1, 422)):
         answer = client.post(f"/v1/analyze?top_k={value}", files={"file": ("a.jpg", single_face_jpeg)})
         assert answer.status_code == status, (value, answer.text)
+
+
+def test_the_renamed_video_parameter_is_documented_as_deprecated(client):
+    schema = client.get("/openapi.json").json()["paths"]["/v1/videos"]["post"]["parameters"]
+    by_name = {p["name"]: p for p in schema}
+    assert not by_name["detect_every"].get("deprecated") and by_name["every"]["deprecated"] is True

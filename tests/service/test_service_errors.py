@@ -125,7 +125,7 @@ def test_bad_image_input_gets_its_status_and_the_server_lives_on(client, single_
         ("get", "/v1/nothing-here", 404, "not_found"),
         ("get", "/v1/analyze", 405, "method_not_allowed"),
         ("post", "/v1/analyze?top_k=many", 422, "invalid_request"),
-        ("post", "/v1/videos?every=0", 422, "invalid_request"),
+        ("post", "/v1/videos?detect_every=0", 422, "invalid_request"),
     ],
 )
 def test_bad_routes_and_parameters(client, single_face_jpeg, method, path, status, code):

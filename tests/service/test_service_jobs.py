@@ -125,7 +125,7 @@ def video_client(tmp_path_factory):
 
 def test_video_job_end_to_end(video_client, face_video):
     with face_video.open("rb") as f:
-        response = video_client.post("/v1/videos?every=2", files={"file": ("faces.mp4", f, "video/mp4")})
+        response = video_client.post("/v1/videos?detect_every=2", files={"file": ("faces.mp4", f, "video/mp4")})
     assert response.status_code == 202, response.text
     job = response.json()
     assert job["status"] in {"queued", "running"} and job["input_name"] == "faces.mp4"
@@ -145,7 +145,7 @@ def test_video_job_end_to_end(video_client, face_video):
     assert rows, "the timeline has a row per frame and face"
     summary = video_client.get(links["summary_json"]).json()
     assert summary == json.loads(json.dumps(final["summary"]))
-    assert len(summary["tracks"]) >= 1
+    assert len(summary["tracks"]) >= 1 and summary["settings"]["detect_every"] == 2
     report = video_client.get(links["report_html"])
     assert report.status_code == 200 and "<html" in report.text.lower()
     server_folder = str(video_client.app.state.jobs.root)
@@ -156,6 +156,16 @@ def test_video_job_end_to_end(video_client, face_video):
     escape = video_client.get(f"/v1/jobs/{job['id']}/files/../status.json")
     assert escape.status_code == 404
     assert_alive(video_client)
+
+
+def test_the_old_name_of_detect_every_still_works_and_says_it_is_deprecated(video_client, face_video):
+    with face_video.open("rb") as f:
+        response = video_client.post("/v1/videos?every=4&annotate=false", files={"file": ("faces.mp4", f)})
+    assert response.status_code == 202 and response.headers["Deprecation"] == "true"
+    assert "`every` is now `detect_every`" in response.headers["Warning"]
+    status = f"/v1/jobs/{response.json()['id']}"
+    _wait(lambda: video_client.get(status).json()["status"] in {"done", "failed"})
+    assert video_client.get(status).json()["summary"]["settings"]["detect_every"] == 4
 
 
 def test_a_video_over_the_length_limit_is_refused(tmp_path, face_video):

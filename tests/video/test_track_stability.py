@@ -140,7 +140,7 @@ def test_the_csv_and_parquet_timelines_hold_the_same_rows(tmp_path) -> None:
         else:
             assert (rows[name] == column).all(), name
     first = csv.read_text().splitlines()[1]
-    assert first.startswith("0.0,0,1,100.0,100.0,180.0,180.0,0.9,true,happy,1.0,happy,0.0,0.0,0.0,1.0,"), first
+    assert first.startswith("0.0,0,1,100.0,100.0,180.0,180.0,0.9,true,happy,1.0,happy,1.0,0.0,0.0,0.0,1.0,"), first
 
 
 def test_a_clip_shorter_than_a_second_keeps_its_faces() -> None:

@@ -63,7 +63,7 @@ def test_smoothed_label_is_the_true_label_when_the_model_knows_the_face(job, cli
             continue
         frames = {f for f, _ in pairs}
         mine = np.isin(rows["frame"], list(frames)) & np.isin(rows["track"], [t for _, t in pairs])
-        agree = (rows["emotion"][mine] == FER_CLASSES[labels[face]]).mean()
+        agree = (rows["smoothed_emotion"][mine] == FER_CLASSES[labels[face]]).mean()
         assert agree >= 0.8, f"face {face} ({FER_CLASSES[labels[face]]}): smoothed label right in {agree:.0%}"
 
 
@@ -71,8 +71,8 @@ def test_timeline_columns_raw_and_smoothed(job, rec) -> None:
     outputs, _ = job
     rows = read_timeline(outputs.timeline_csv)
     assert list(rows) == list(timeline_columns(rec.classes))
-    raw = np.stack([rows[f"raw_{c}"] for c in rec.classes], axis=1)
-    smooth = np.stack([rows[f"smooth_{c}"] for c in rec.classes], axis=1)
+    raw = np.stack([rows[f"prob_{c}"] for c in rec.classes], axis=1)
+    smooth = np.stack([rows[f"smoothed_{c}"] for c in rec.classes], axis=1)
     np.testing.assert_allclose(raw.sum(1), 1, atol=2e-3)
     np.testing.assert_allclose(smooth.sum(1), 1, atol=2e-3)
     # smoothing changes values but keeps the first observation of each track
@@ -82,7 +82,10 @@ def test_timeline_columns_raw_and_smoothed(job, rec) -> None:
     # the detector ran on every k-th frame (the default); in between, boxes come from the tracker
     on_detection_frame = rows["frame"] % DEFAULT_DETECT_EVERY == 0
     assert rows["detected"][on_detection_frame].mean() > 0.9 and not rows["detected"][~on_detection_frame].any()
-    assert set(rows["emotion"]) <= set(rec.classes)
+    assert set(rows["emotion"]) <= set(rec.classes) and set(rows["smoothed_emotion"]) <= set(rec.classes)
+    # one name per signal: `emotion` is this frame's own label, `smoothed_emotion` the track's, as in the JSON
+    np.testing.assert_array_equal(rows["emotion"], np.array(rec.classes)[raw.argmax(1)])
+    np.testing.assert_array_equal(rows["smoothed_emotion"], np.array(rec.classes)[smooth.argmax(1)])
 
 
 def test_summary_json_per_track(job, clip, rec) -> None:
@@ -142,7 +145,7 @@ def test_progress_reports_every_frame_with_the_total(job, clip) -> None:
 
 
 def test_python_api_detection_every_third_frame(rec, clip) -> None:
-    analysis = rec.analyze_video(clip.path, every=3)
+    analysis = rec.analyze_video(clip.path, detect_every=3)
     results = list(analysis)
     assert [r.index for r in results] == list(range(len(clip.boxes)))
     detected = [all(f.detected for f in r.faces) for r in results if r.faces]
@@ -160,6 +163,7 @@ def test_python_api_detection_every_third_frame(rec, clip) -> None:
     face = results[5].faces[0]
     record = face.to_dict()
     assert {"track", "smoothed", "smoothed_emotion", "probs", "emotion"} <= set(record)
+    assert record["emotion"] == face.emotion == rec.classes[int(np.argmax(face.probs))]
     assert face.smoothed_emotion in rec.classes
 
 
@@ -168,8 +172,8 @@ def test_sampled_frames_parquet_and_plot(rec, clip, tmp_path) -> None:
     table = pq.read_table(tmp_path / "t.parquet")
     assert summary.frames == pytest.approx(15, abs=1)
     assert set(np.diff(np.unique(table.column("frame").to_numpy()))) == {5}
-    raw = np.stack([table.column(f"raw_{c}").to_numpy() for c in rec.classes], axis=1)
-    smooth = np.stack([table.column(f"smooth_{c}").to_numpy() for c in rec.classes], axis=1)
+    raw = np.stack([table.column(f"prob_{c}").to_numpy() for c in rec.classes], axis=1)
+    smooth = np.stack([table.column(f"smoothed_{c}").to_numpy() for c in rec.classes], axis=1)
     np.testing.assert_allclose(raw, smooth, atol=1e-4)  # smoothing 0 = raw values
     first = next(iter(rec.analyze_video(clip.path, keep_images=True)))
     drawn = first.plot()

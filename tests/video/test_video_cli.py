@@ -99,7 +99,7 @@ def test_video_rejects_an_unwritable_output_before_analysing(clip, tmp_path) -> 
 
 def test_video_without_faces_says_so_and_exits_1(tmp_path) -> None:
     empty = make_video(tmp_path / "empty.mp4", np.zeros((0, 48, 48), np.uint8), size=(320, 240), seconds=0.5)
-    result = runner.invoke(app, ["video", str(empty.path), "--json", str(tmp_path / "s.json")])
+    result = runner.invoke(app, ["video", str(empty.path), "--summary-json", str(tmp_path / "s.json")])
     assert result.exit_code == 1
     assert "no face found in the 12 frames analysed" in result.output
     assert json.loads((tmp_path / "s.json").read_text())["tracks"] == []
@@ -109,7 +109,7 @@ def test_webcam_view_none_prints_json_lines_and_writes_the_summary(clip, tmp_pat
     summary = tmp_path / "session.json"
     result = runner.invoke(
         app,
-        ["webcam", str(clip.path), "--view", "none", "--no-realtime", "--max-frames", "20", "--json", str(summary),
+        ["webcam", str(clip.path), "--view", "none", "--no-realtime", "--max-frames", "20", "--summary-json", str(summary),
          "--report", str(tmp_path / "session.html"), "--threads", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -130,7 +130,7 @@ def test_webcam_window_needs_a_gui_build_and_says_what_to_do(clip) -> None:
 
 def test_webcam_shows_the_labelled_picture_live_in_the_browser(long_clip, tmp_path) -> None:
     summary = tmp_path / "session.json"
-    with _webcam(str(long_clip.path), "--no-browser", "--json", str(summary), "--threads", "1") as process:
+    with _webcam(str(long_clip.path), "--no-browser", "--summary-json", str(summary), "--threads", "1") as process:
         assert process.stdout is not None
         announced = process.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:\d+/", announced)
@@ -155,7 +155,7 @@ def test_webcam_shows_the_labelled_picture_live_in_the_browser(long_clip, tmp_pa
     assert all(_coloured_pixels(frame) > 1000 for frame in frames)  # boxes, labels and bars drawn
     assert status["fps"] > 0 and status["frame"] >= 0
     assert len(status["faces"]) == long_clip.boxes.shape[1]
-    assert all(face["emotion"] and 0 < face["confidence"] <= 1 for face in status["faces"])
+    assert all(face["smoothed_emotion"] and 0 < face["smoothed_confidence"] <= 1 for face in status["faces"])
     assert process.returncode == 0, errors
     assert "interrupted" in errors and "Traceback" not in errors + out
     assert "tracked face(s)" in errors  # the session's summary table
@@ -179,7 +179,7 @@ def test_webcam_without_the_camera_prints_one_clean_line() -> None:
 
 def test_webcam_writes_the_summary_on_ctrl_c(clip, tmp_path) -> None:
     summary = tmp_path / "session.json"
-    with _webcam(str(clip.path), "--headless", "--json", str(summary), "--threads", "1") as process:
+    with _webcam(str(clip.path), "--headless", "--summary-json", str(summary), "--threads", "1") as process:
         assert process.stdout is not None
         first = process.stdout.readline()  # the first analysed frame (played in real time: the clip lasts 3 s)
         process.send_signal(signal.SIGINT)

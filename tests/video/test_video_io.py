@@ -203,11 +203,11 @@ def test_stream_url_is_read_and_a_dead_url_is_a_clear_error(grey_clip) -> None:
 def test_memory_does_not_grow_with_the_length_of_the_video(rec, planted, tmp_path) -> None:
     faces = planted[0][:1]
     clips = [make_video(tmp_path / f"{s}.mp4", faces, size=(320, 240), face_px=96, seconds=s).path for s in (2, 10)]
-    run_video_job(rec, clips[0], tmp_path / "warm-up", every=5)  # one-time allocations (imports, caches)
+    run_video_job(rec, clips[0], tmp_path / "warm-up", detect_every=5)  # one-time allocations (imports, caches)
     peaks = []
     for k, clip in enumerate(clips):
         tracemalloc.start()
-        run_video_job(rec, clip, tmp_path / f"out{k}", every=5)
+        run_video_job(rec, clip, tmp_path / f"out{k}", detect_every=5)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 1.25 * peaks[0], f"peak traced memory {peaks[0] / 1e6:.1f} MB -> {peaks[1] / 1e6:.1f} MB"

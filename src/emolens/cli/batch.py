@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
         detector: Annotated[
             str | None, typer.Option(help="Face detector (see `emolens detectors list`; default: yunet).")
         ] = None,
-        threshold: Annotated[
+        score_threshold: Annotated[
             float | None, typer.Option(help="Minimum detector score (default: the detector's).")
         ] = None,
         min_face: Annotated[
@@ -133,7 +133,7 @@ def register(app: typer.Typer) -> None:
 
         given = {"detector": detector, "min_face": min_face, "max_side": max_side, "min_side": min_side}
         settings = BatchSettings(
-            model=model, score_threshold=threshold, faces_are_crops=faces_are_crops, sample_fps=sample_fps,
+            model=model, score_threshold=score_threshold, faces_are_crops=faces_are_crops, sample_fps=sample_fps,
             **{k: v for k, v in given.items() if v is not None},
         )  # fmt: skip
         with progress_bar() as progress:

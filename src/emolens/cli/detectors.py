@@ -23,13 +23,13 @@ def detectors_list() -> None:
     from emolens.detection import DEFAULT_DETECTOR, list_detectors
     from emolens.detection.base import registered_class
 
-    table = Table("name", "installed", "default threshold", "description")
+    table = Table("name", "installed", "default score threshold", "description")
     for name in list_detectors(only_available=False):
         cls = registered_class(name)
         table.add_row(
             name + (" (default)" if name == DEFAULT_DETECTOR else ""),
             "yes" if cls.available() else "no",
-            f"{cls.default_threshold:.2f}",
+            f"{cls.default_score_threshold:.2f}",
             cls.description,
         )
     console.print(table)

@@ -65,7 +65,9 @@ def analyze(
     ] = 3,
     model: ModelOption = None,
     detector: DetectorOption = "yunet",
-    threshold: Annotated[float | None, typer.Option(help="Minimum detector score [default: the detector's].")] = None,
+    score_threshold: Annotated[
+        float | None, typer.Option(help="Minimum detector score [default: the detector's].")
+    ] = None,
     min_face: MinFaceOption = 20,
     max_side: MaxSideOption = DEFAULT_MAX_SIDE,
     min_side: MinSideOption = DEFAULT_MIN_SIDE,
@@ -81,7 +83,7 @@ def analyze(
     if as_json and jsonl:
         raise ConfigError("--json and --jsonl cannot be combined: --json prints one document, --jsonl a line per image")
     rec = EmotionRecognizer(
-        model=model, detector=detector, score_threshold=threshold, min_face=min_face, max_side=max_side,
+        model=model, detector=detector, score_threshold=score_threshold, min_face=min_face, max_side=max_side,
         min_side=min_side, threads=threads,
     )  # fmt: skip
     rec.classifier, rec.face_detector  # noqa: B018 - load now: a bad model or detector fails before any input

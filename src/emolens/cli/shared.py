@@ -19,22 +19,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
-from emolens.cli.help import HelpGroup
+from emolens.cli.renamed import EmolensGroup
+from emolens.detection.base import MAX_SIDE_HELP, MIN_SIDE_HELP
 from emolens.errors import EmolensError
+from emolens.paths import DATA_HELP
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: The width of output that is not a terminal (a pipe, a file, a CI log): wide enough never to cut a table.
 UNCUT_WIDTH = 10_000
 
-#: Help of the detection-size options, shared by every command that detects faces.
-MAX_SIDE_HELP = "Longest side of the copy the detector may look at (0: the full-size image)."
-MIN_SIDE_HELP = "Longest side of the first, coarse detection pass; larger passes only where small faces are likely."
 MaxSideOption = Annotated[int, typer.Option(help=MAX_SIDE_HELP)]
 MinSideOption = Annotated[int, typer.Option(help=MIN_SIDE_HELP)]
 
 app = typer.Typer(
-    cls=HelpGroup,
+    cls=EmolensGroup,
     help="Find faces and tell what each one feels.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -60,9 +59,7 @@ ModelOption = Annotated[
 DetectorOption = Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")]
 MinFaceOption = Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels (0: keep all).")]
 ThreadsOption = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]
-DataOption = Annotated[
-    Path | None, typer.Option(help="FER2013 folder/CSV or a folder of labelled faces [default: $EMOLENS_DATA].")
-]
+DataOption = Annotated[Path | None, typer.Option(help=DATA_HELP)]
 
 
 def print_error(message: object, label: str = "error:", style: str = "bold red") -> None:

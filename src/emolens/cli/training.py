@@ -8,86 +8,26 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from emolens.cli.options import OptionGroup, with_options
 from emolens.cli.shared import DataOption, ThreadsOption, console, err_console, friendly
 from emolens.extras import require_extra
+from emolens.fields import help_of
+from emolens.training.config import TrainConfig
 
-LabelsOption = Annotated[
-    str,
-    typer.Option(
-        help="Label source: dataset (the folder's or CSV's own), ferplus (8 FER+ emotions, vote distributions), "
-        "ferplus-majority, or blend (own labels mixed with the FER+ votes)."
-    ),
-]
-VotesOption = Annotated[
-    Path | None,
-    typer.Option(
-        help="FER+ votes file (votes.csv keyed by path, or fer2013new.csv) [default: ferplus/votes.csv "
-        "beside the data folder, or fer2013new.csv beside a CSV]."
-    ),
-]
+VotesOption = Annotated[Path | None, typer.Option(help=help_of(TrainConfig, "votes"))]
 
 
 @friendly
+@with_options(OptionGroup(TrainConfig, into="config"))
 def train(
-    run_dir: Annotated[Path, typer.Option(help="Folder for checkpoints, metrics and curves.")] = Path("runs/default"),
-    model: Annotated[
-        str | None,
-        typer.Option(help="Architecture name (see `emolens models list`); default: the --init model's, else resnet-s."),
-    ] = None,
-    data: DataOption = None,
-    labels: LabelsOption = "dataset",
-    votes: VotesOption = None,
-    votes_weight: Annotated[float, typer.Option(help="Weight of the FER+ votes in --labels blend.")] = 0.5,
-    init: Annotated[
-        str | None, typer.Option(help="Start from weights: a bundled model name (default) or a .pt checkpoint.")
-    ] = None,
-    epochs: int = 60,
-    batch_size: int = 128,
-    optimizer: Annotated[str, typer.Option(help="adamw or sgd.")] = "adamw",
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-3,
-    weight_decay: float = 0.05,
-    schedule: Annotated[str, typer.Option(help="onecycle or cosine (with warm-up).")] = "onecycle",
-    warmup_epochs: float = 3.0,
-    label_smoothing: float = 0.1,
-    balance: Annotated[str, typer.Option(help="none, oversample or weights.")] = "none",
-    ema: Annotated[float, typer.Option(help="EMA decay of the weights (0 = off), e.g. 0.999.")] = 0.0,
-    mixup: Annotated[float, typer.Option(help="Mixup alpha (0 = off).")] = 0.0,
-    cutmix: Annotated[float, typer.Option(help="CutMix alpha (0 = off).")] = 0.0,
-    erase: Annotated[float, typer.Option(help="Probability of random erasing.")] = 0.4,
-    rotate: Annotated[float, typer.Option(help="Largest head roll of the rotation augmentation, in degrees.")] = 15.0,
-    seed: int = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
-    precision: Annotated[
-        str, typer.Option(help="auto (bf16 on CUDA and on CPUs with AMX, where it is faster), fp32 or bf16.")
-    ] = "auto",
-    channels_last: bool = True,
-    threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
-    max_train: Annotated[int | None, typer.Option(help="Use only this many training faces (stratified).")] = None,
-    teacher: Annotated[
-        list[Path] | None, typer.Option(help="Checkpoint(s) to distil from (repeat for an ensemble).")
-    ] = None,
-    kd_weight: Annotated[float, typer.Option(help="Weight of the distillation loss.")] = 0.5,
-    kd_temperature: Annotated[float, typer.Option(help="Softmax temperature for distillation.")] = 2.0,
     resume: Annotated[bool, typer.Option(help="Continue the run in --run-dir from its last checkpoint.")] = False,
+    config: dict[str, Any] | None = None,
 ) -> None:
     """Train a model (needs the train extra); the best epoch is chosen on the validation split (FER2013 PublicTest)."""
     require_extra("emolens train", "torch")
-    from dataclasses import replace
-
-    from emolens.training import AugmentConfig, TrainConfig
     from emolens.training import train as run_training
 
-    augment = replace(AugmentConfig(), mixup=mixup, cutmix=cutmix, erase=erase, rotate=rotate)
-    config = TrainConfig(
-        run_dir=str(run_dir), model=model, data=str(data) if data else None, labels=labels,
-        votes=str(votes) if votes else None, votes_weight=votes_weight, init=init, epochs=epochs,
-        batch_size=batch_size, optimizer=optimizer, lr=lr, weight_decay=weight_decay, schedule=schedule,
-        warmup_epochs=warmup_epochs, label_smoothing=label_smoothing, balance=balance, augment=augment,
-        ema_decay=ema, seed=seed, device=device, precision=precision, channels_last=channels_last,
-        threads=threads, max_train=max_train,
-        teachers=tuple(str(t) for t in teacher or ()), kd_weight=kd_weight, kd_temperature=kd_temperature,
-    )  # fmt: skip
-    result = run_training(config, resume=resume, console=err_console)
+    result = run_training(TrainConfig.from_dict(config or {}), resume=resume, console=err_console)
     console.print(
         f"best epoch {result.best_epoch}: validation accuracy {100 * result.best_val_acc:.2f} % -> {result.best_checkpoint}"
     )

@@ -82,13 +82,13 @@ def gui_available() -> bool:
     return True
 
 
-def _write_summary(summary: Any, json_path: Path | None, report: Path | None, console: Any) -> None:
+def _write_summary(summary: Any, summary_json: Path | None, report: Path | None, console: Any) -> None:
     from emolens.video.report import write_video_report
 
-    if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(summary.to_json() + "\n")
-        console.print(f"summary: {json_path}", highlight=False)
+    if summary_json is not None:
+        summary_json.parent.mkdir(parents=True, exist_ok=True)
+        summary_json.write_text(summary.to_json() + "\n")
+        console.print(f"summary: {summary_json}", highlight=False)
     if report is not None:
         console.print(f"report: {write_video_report(summary, report)}", highlight=False)
 
@@ -98,7 +98,7 @@ def video(
     out: Annotated[Path | None, typer.Option(help="Annotated video to write (.mp4, .mkv, .mov), audio kept.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Timeline CSV: one row per frame and face.")] = None,
     parquet: Annotated[Path | None, typer.Option(help="The timeline as Parquet (needs the batch extra).")] = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Per-track summary JSON.")] = None,
+    summary_json: Annotated[Path | None, typer.Option(help="Per-track summary JSON.")] = None,
     report: Annotated[Path | None, typer.Option(help="Self-contained HTML report.")] = None,
     out_dir: Annotated[
         Path | None,
@@ -125,7 +125,7 @@ def video(
     if out_dir is not None:
         out = out or out_dir / "annotated.mp4"
         csv = csv or out_dir / "timeline.csv"
-        json_path = json_path or out_dir / "summary.json"
+        summary_json = summary_json or out_dir / "summary.json"
         report = report or out_dir / "report.html"
     rec = _recognizer(model, detector, min_face, max_side, min_side, threads)
     started = time.perf_counter()
@@ -137,13 +137,13 @@ def video(
             bar.update(task, completed=done, total=total, status=f"{speed:.1f} fps")
 
         summary = process_video(
-            rec, source, video=out, csv=csv, parquet=parquet, json_path=json_path, report=report,
-            every=detect_every, smoothing=smoothing, sample_fps=sample_fps, progress=progress,
+            rec, source, video=out, csv=csv, parquet=parquet, summary_json=summary_json, report=report,
+            detect_every=detect_every, smoothing=smoothing, sample_fps=sample_fps, progress=progress,
         )  # fmt: skip
     elapsed = time.perf_counter() - started
     console.print(_summary_table(summary))
     console.print(f"{summary.frames} frames in {elapsed:.1f} s ({summary.frames / elapsed:.1f} fps)")
-    for label, path in (("annotated video", out), ("timeline", csv), ("timeline", parquet), ("summary", json_path)):
+    for label, path in (("annotated video", out), ("timeline", csv), ("timeline", parquet), ("summary", summary_json)):
         if path is not None:
             console.print(f"{label}: {path}", highlight=False)
     if report is not None:
@@ -193,7 +193,7 @@ def webcam(
     browser: Annotated[
         bool, typer.Option("--browser/--no-browser", help="Open the browser view in the default browser.")
     ] = True,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Session summary JSON, written on exit.")] = None,
+    summary_json: Annotated[Path | None, typer.Option(help="Session summary JSON, written on exit.")] = None,
     report: Annotated[Path | None, typer.Option(help="HTML report of the session, written on exit.")] = None,
     max_frames: Annotated[
         int, typer.Option(help="Stop after this many frames (0: until Ctrl-C, q in the window, or the end).")
@@ -226,7 +226,7 @@ def webcam(
         )
     rec = _recognizer(model, detector, min_face, max_side, min_side, threads)
     analysis = rec.analyze_video(
-        int(source) if source.isdigit() else source, every=detect_every, smoothing=smoothing,
+        int(source) if source.isdigit() else source, detect_every=detect_every, smoothing=smoothing,
         realtime=realtime, keep_images=view is not View.none,
     )  # fmt: skip
     previous_handler = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -262,7 +262,7 @@ def webcam(
             cv2.destroyAllWindows()
     summary = analysis.summary
     err_console.print(_summary_table(summary))
-    _write_summary(summary, json_path, report, err_console)
+    _write_summary(summary, summary_json, report, err_console)
 
 
 def register(app: typer.Typer) -> None:

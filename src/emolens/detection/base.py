@@ -47,6 +47,9 @@ DEFAULT_MAX_SIDE = 1280
 #: The longest side of the first, coarse pass: a quarter of the work of a 640-px pass; faces from about
 #: a tenth of the image's longer side up are found there (measured in docs/performance.md).
 DEFAULT_MIN_SIDE = 320
+#: Help of the detection-size options, shared by every command and setting that takes them.
+MAX_SIDE_HELP = "Longest side of the copy the detector may look at (0: the full-size image)."
+MIN_SIDE_HELP = "Longest side of the first, coarse detection pass; larger passes only where small faces are likely."
 #: A face (or candidate) shorter than this at the size it was found at gets a closer look.
 CLOSE_LOOK_PX = 48
 #: ... and if it is shorter than this, faces like it may have gone unseen anywhere: the whole image gets it
@@ -71,7 +74,7 @@ class Detector(ABC):
     """
 
     name: ClassVar[str]
-    default_threshold: ClassVar[float] = 0.5
+    default_score_threshold: ClassVar[float] = 0.5
     description: ClassVar[str] = ""
 
     def __init__(
@@ -81,7 +84,7 @@ class Detector(ABC):
         threads: int | None = None,
         min_side: int = DEFAULT_MIN_SIDE,
     ):
-        self.score_threshold = self.default_threshold if score_threshold is None else score_threshold
+        self.score_threshold = self.default_score_threshold if score_threshold is None else score_threshold
         self.max_side = max_side
         self.min_side = min_side
         self.threads = threads
@@ -107,12 +110,12 @@ class Detector(ABC):
         top = min(image_side, self.max_side) if self.max_side else image_side
         return min(self.min_side, top), top
 
-    def detect_array(self, image: np.ndarray, threshold: float | None = None) -> DetectionArray:
-        """Like :meth:`detect` but as arrays; ``threshold`` overrides ``score_threshold`` for the faces
-        returned (benchmarks), not for the choice of where to look closer."""
+    def detect_array(self, image: np.ndarray, score_threshold: float | None = None) -> DetectionArray:
+        """Like :meth:`detect` but as arrays; a ``score_threshold`` given here overrides the detector's for the
+        faces returned (benchmarks), not for the choice of where to look closer."""
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        keep = self.score_threshold if threshold is None else threshold
+        keep = self.score_threshold if score_threshold is None else score_threshold
         h, w = image.shape[:2]
         first, top = self.sides(max(h, w))
         whole = (0, 0, w, h)

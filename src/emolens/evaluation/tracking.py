@@ -119,15 +119,15 @@ def street_scene(seed: int, size: tuple[int, int] = (1920, 1080), seconds: float
     return Scene(size, fps, boxes, visible, detections)
 
 
-def track_scene(scene: Scene, every: int, tracker: FaceTracker | None = None) -> tuple[np.ndarray, ...]:
+def track_scene(scene: Scene, detect_every: int, tracker: FaceTracker | None = None) -> tuple[np.ndarray, ...]:
     """Run ``tracker`` (default settings when None) over ``scene`` as the video loop does, detecting on
-    every ``every``-th frame. Returns the reported faces as timeline columns: frame (N,), track (N,),
+    every ``detect_every``-th frame. Returns the reported faces as timeline columns: frame (N,), track (N,),
     box (N, 4)."""
     tracker = tracker or FaceTracker()
     frames, tracks, boxes = [], [], []
     for i, (found, scores) in enumerate(scene.detections):
         time = i / scene.fps
-        reported = tracker.update(found, scores, time, scene.size) if i % every == 0 else tracker.predict(time)
+        reported = tracker.update(found, scores, time, scene.size) if i % detect_every == 0 else tracker.predict(time)
         for track in reported:
             frames.append(i)
             tracks.append(track.id)

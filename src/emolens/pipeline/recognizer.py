@@ -23,7 +23,7 @@ from emolens.detection import DEFAULT_DETECTOR, Detector, create_detector
 from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE, DetectionArray, check_sides, detector_class
 from emolens.errors import ConfigError, EmolensError, ImageReadError
 from emolens.imageio import read_image
-from emolens.pipeline.crops import DEFAULT_MARGIN, crop_faces
+from emolens.pipeline.crops import DEFAULT_MARGIN, crop_faces, square_box
 from emolens.pipeline.explain import occlusion_maps
 from emolens.pipeline.results import Face, ImageResult
 from emolens.pipeline.sources import ImageInput, expand_inputs
@@ -62,18 +62,20 @@ class EmotionRecognizer:
     model:
         A bundled model name (``default``) or a path to an emolens ``.onnx`` file.
     detector:
-        A detector name (see :func:`emolens.detection.list_detectors`) or a :class:`Detector`.
+        A detector name (see :func:`emolens.detection.list_detectors`) or a :class:`Detector`, which
+        carries its own ``score_threshold``, ``max_side`` and ``min_side`` (giving them here as well is a
+        :class:`ConfigError`, not a silent choice between the two).
     score_threshold:
         Minimum detector score (None: the detector's own default).
     min_face:
         Ignore faces whose longer side is below this many pixels.
     max_side:
-        The longest side of the downscaled copy the detector may look at (0: the full-size image); crops
-        still come from the full image.
+        The longest side of the downscaled copy the detector may look at (0: the full-size image; None:
+        ``DEFAULT_MAX_SIDE``, 1280); crops still come from the full image.
     min_side:
-        The longer side of the first, coarse detection pass; the detector looks closer, up to ``max_side``,
-        only where small faces are likely (see :mod:`emolens.detection.base`). ``min_side >= max_side``
-        detects once, at ``max_side``.
+        The longer side of the first, coarse detection pass (None: ``DEFAULT_MIN_SIDE``, 320); the
+        detector looks closer, up to ``max_side``, only where small faces are likely (see
+        :mod:`emolens.detection.base`). ``min_side >= max_side`` detects once, at ``max_side``.
     margin:
         Extra margin around the detector's box when cropping (share of its longer side).
     threads:
@@ -86,10 +88,10 @@ class EmotionRecognizer:
         detector: str | Detector = DEFAULT_DETECTOR,
         score_threshold: float | None = None,
         min_face: int = 20,
-        max_side: int = DEFAULT_MAX_SIDE,
+        max_side: int | None = None,
         margin: float = DEFAULT_MARGIN,
         threads: int | None = None,
-        min_side: int = DEFAULT_MIN_SIDE,
+        min_side: int | None = None,
     ):
         self.model = model
         self.detector = detector
@@ -101,9 +103,16 @@ class EmotionRecognizer:
         self.threads = threads
         if min_face < 0:
             raise ConfigError(f"min_face must be >= 0, got {min_face}")
-        check_sides(max_side, min_side)
+        check_sides(
+            DEFAULT_MAX_SIDE if max_side is None else max_side, DEFAULT_MIN_SIDE if min_side is None else min_side
+        )
         if isinstance(detector, str):
             detector_class(detector)
+        elif self._detector_options():
+            raise ConfigError(
+                f"{', '.join(self._detector_options())} belong to the Detector instance passed as detector; "
+                "set them there (a detector name takes them here)"
+            )
         if not -0.5 < margin < 2.0:
             raise ConfigError(f"margin must be between -0.5 and 2, got {margin}")
 
@@ -114,17 +123,16 @@ class EmotionRecognizer:
         classifier.metadata  # noqa: B018 - open the file now so a bad model fails here
         return classifier
 
+    def _detector_options(self) -> dict[str, Any]:
+        """The detection options given to the recognizer (the detector's defaults stand for the others)."""
+        options = {"score_threshold": self.score_threshold, "max_side": self.max_side, "min_side": self.min_side}
+        return {name: value for name, value in options.items() if value is not None}
+
     @functools.cached_property
     def face_detector(self) -> Detector:
         if isinstance(self.detector, Detector):
             return self.detector
-        return create_detector(
-            self.detector,
-            score_threshold=self.score_threshold,
-            max_side=self.max_side,
-            min_side=self.min_side,
-            threads=self.threads,
-        )
+        return create_detector(self.detector, threads=self.threads, **self._detector_options())
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -183,6 +191,7 @@ class EmotionRecognizer:
                 probs=probs[k],
                 classes=self.classes,
                 heatmap=None if heatmaps is None else heatmaps[k],
+                heatmap_box=None if heatmaps is None else square_box(box, self.margin),
             )
             for k, (box, score) in enumerate(zip(item.detections.boxes, item.detections.scores, strict=True))
         ]

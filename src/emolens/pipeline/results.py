@@ -36,6 +36,8 @@ class Face:
     probs: np.ndarray
     classes: tuple[str, ...]
     heatmap: np.ndarray | None = field(default=None, repr=False)
+    #: The square of the image (x1, y1, x2, y2) that was cropped and classified, which ``heatmap`` covers.
+    heatmap_box: tuple[int, int, int, int] | None = field(default=None, repr=False)
 
     @property
     def emotion(self) -> str:
@@ -94,7 +96,7 @@ class ImageResult:
         canvas = self.image.copy()
         for face in self.faces:
             if explain and face.heatmap is not None:
-                overlay(canvas, face.heatmap, square_box(face.box))
+                overlay(canvas, face.heatmap, face.heatmap_box or square_box(face.box))
         drawings = [
             FaceDrawing(face.box, f"{i + 1}: {face.emotion} {100 * face.confidence:.0f}%", face.probs, face.classes)
             for i, face in enumerate(self.faces)

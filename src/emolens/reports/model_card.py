@@ -8,54 +8,44 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import fields
+from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import numpy as np
 
 from emolens.data import load_dataset
 from emolens.data.ferplus import label_options
 from emolens.evaluation.evaluate import evaluate_classifier
+from emolens.fields import flag_of, is_option
 from emolens.models import model_config
 from emolens.runtime.classifier import EmotionClassifier
 
-#: CLI flag of each TrainConfig field (and augmentation field) where the names differ.
-_FLAGS = {
-    "ema_decay": "--ema",
-    "teachers": "--teacher",
-    "augment.mixup": "--mixup",
-    "augment.cutmix": "--cutmix",
-    "augment.erase": "--erase",
-    "augment.rotate": "--rotate",
-}
-
 
 def train_command(config: dict[str, Any]) -> str:
-    """The ``emolens train`` command line that reproduces a saved TrainConfig (non-default flags only)."""
-    from emolens.training import AugmentConfig, TrainConfig
+    """The ``emolens train`` command line that reproduces a saved TrainConfig: a flag for every option field
+    (:mod:`emolens.fields`, the same fields ``emolens train`` takes) whose value differs from its default."""
+    from emolens.training.config import TrainConfig
 
-    defaults = TrainConfig()
     parts = ["emolens", "train"]
-    for f in fields(TrainConfig):
-        if f.name in ("model_kwargs", "augment"):
-            continue
-        value, default = config.get(f.name, getattr(defaults, f.name)), getattr(defaults, f.name)
-        if value == default:
-            continue
-        flag = _FLAGS.get(f.name, "--" + f.name.replace("_", "-"))
-        if isinstance(value, bool):
-            parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                parts += [flag, str(item)]
-        else:
-            parts += [flag, str(value)]
-    augment = config.get("augment", {})
-    for f in fields(AugmentConfig):
-        key = f"augment.{f.name}"
-        if key in _FLAGS and augment.get(f.name, f.default) != f.default:
-            parts += [_FLAGS[key], str(augment[f.name])]
+    pending: list[tuple[Any, dict[str, Any]]] = [(TrainConfig, config)]
+    while pending:
+        cls, values = pending.pop(0)
+        hints = get_type_hints(cls)
+        for f in fields(cls):
+            if is_dataclass(hints[f.name]):
+                pending.append((hints[f.name], values.get(f.name) or {}))
+                continue
+            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+            value = values.get(f.name, default)
+            if not is_option(f) or value == default or (isinstance(value, list) and tuple(value) == default):
+                continue
+            if isinstance(value, bool):
+                parts.append(flag_of(f) if value else "--no-" + f.name.replace("_", "-"))
+            elif isinstance(value, (list, tuple)):
+                parts += [part for item in value for part in (flag_of(f), str(item))]
+            else:
+                parts += [flag_of(f), str(value)]
     return " ".join(parts)
 
 

@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Security, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Security, WebSocket, WebSocketDisconnect
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,6 +30,7 @@ from fastapi.security import APIKeyHeader
 from fastapi.staticfiles import StaticFiles
 
 from emolens import __version__
+from emolens.deprecation import REMOVED_IN, rename_warning
 from emolens.errors import EmolensError
 from emolens.pipeline.drawing import colour_of
 from emolens.pipeline.results import TOP_K_MAX, TOP_K_MIN
@@ -214,15 +215,23 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @api.post("/videos", response_model=JobOut, status_code=202, openapi_extra=VIDEO_BODY)
     async def videos(
         request: Request,
-        every: int = Query(
+        response: Response,
+        detect_every: int = Query(
             DEFAULT_DETECT_EVERY,
             ge=1,
             le=1000,
             description="Run the face detector on every N-th frame (faces are tracked in between).",
         ),
+        every: int | None = Query(
+            None, ge=1, le=1000, deprecated=True, description=f"Old name of `detect_every` (until {REMOVED_IN})."
+        ),
         annotate: bool = Query(True, description="Also write the annotated video."),
     ) -> JobOut:
         """Start analysing an uploaded video (multipart field `file`); poll `GET /v1/jobs/{id}`."""
+        if every is not None:
+            detect_every = every
+            response.headers["Deprecation"] = "true"
+            response.headers["Warning"] = f'299 - "{rename_warning("every", "detect_every")}"'
         jobs: JobQueue = request.app.state.jobs
         if jobs.full:
             raise QueueFullError(f"{jobs.max_queued} video jobs are waiting already; retry later")
@@ -233,7 +242,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             with target.open("wb") as out:
                 await asyncio.to_thread(shutil.copyfileobj, part.file, out)
             await asyncio.to_thread(check_video, target, name, settings.max_video_seconds)
-            record = jobs.submit(job_id, name, {"every": every, "annotate": annotate})
+            record = jobs.submit(job_id, name, {"detect_every": detect_every, "annotate": annotate})
         except BaseException:
             jobs.discard(job_id)
             raise

@@ -11,15 +11,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
+from emolens.deprecation import rename_warning
+from emolens.detection.base import MAX_SIDE_HELP, MIN_SIDE_HELP
 from emolens.errors import ConfigError
+from emolens.fields import option
 
 #: Environment variable carrying the whole settings (as JSON) to Uvicorn's worker processes.
 CONFIG_ENV = "EMOLENS_SERVICE_CONFIG"
 ENV_PREFIX = "EMOLENS_"
+#: Old field name -> new one: their environment variables (``EMOLENS_THRESHOLD``) still work, with a warning.
+RENAMED_FIELDS = {"threshold": "score_threshold"}
 
 
 @dataclass(frozen=True)
@@ -27,28 +34,28 @@ class ServiceSettings:
     """What ``emolens serve`` runs with. See ``docs/service.md`` for each field. ``None`` for a model or
     detector setting means :class:`~emolens.pipeline.recognizer.EmotionRecognizer`'s default."""
 
-    model: str | None = None
-    detector: str | None = None
-    threshold: float | None = None
-    min_face: int | None = None
-    max_side: int | None = None
-    min_side: int | None = None
-    threads: int | None = None
-    api_key: str | None = field(default=None, repr=False)
-    cors_origins: tuple[str, ...] = ()
-    max_upload_mb: float = 10.0
-    max_pixels: int = 40_000_000
-    max_video_mb: float = 200.0
-    max_video_seconds: float = 600.0
-    request_timeout: float = 30.0
-    pool_size: int = 0
-    max_pending: int = 256
-    batching: bool = True
-    max_batch: int = 64
-    batch_wait_ms: float = 1.0
-    max_jobs: int = 8
-    job_ttl: float = 3600.0
-    jobs_dir: str | None = None
+    model: str | None = option(None, "Bundled model name or .onnx file.", short="-m")
+    detector: str | None = option(None, "Face detector (unset: yunet).")
+    score_threshold: float | None = option(None, "Minimum detector score.")
+    min_face: int | None = option(None, "Ignore faces smaller than this many pixels.")
+    max_side: int | None = option(None, MAX_SIDE_HELP)
+    min_side: int | None = option(None, MIN_SIDE_HELP)
+    threads: int | None = option(None, "CPU threads per process (unset: all cores / workers).")
+    api_key: str | None = option(None, "Require this key (prefer the env variable).", repr=False)
+    cors_origins: tuple[str, ...] = option((), "Comma-separated origins allowed by CORS, or '*'.", kind=str)
+    max_upload_mb: float = option(10.0, "Largest image upload in MB.")
+    max_pixels: int = option(40_000_000, "Largest image, width x height.")
+    max_video_mb: float = option(200.0, "Largest video upload in MB.")
+    max_video_seconds: float = option(600.0, "Longest video in seconds.")
+    request_timeout: float = option(30.0, "Seconds an image analysis may take.")
+    pool_size: int = option(0, "Threads decoding and detecting, 0 = one per core.")
+    max_pending: int = option(256, "Requests in flight before 503 busy.")
+    batching: bool = option(True, "Micro-batch faces of concurrent requests.")
+    max_batch: int = option(64, "Most faces per classifier call.")
+    batch_wait_ms: float = option(1.0, "Milliseconds a batch waits for company.")
+    max_jobs: int = option(8, "Video jobs that may wait.")
+    job_ttl: float = option(3600.0, "Seconds a finished job's files are kept.")
+    jobs_dir: str | None = option(None, "Folder for video jobs (unset: a temporary one).", kind=Path)
 
     def __post_init__(self) -> None:
         positive = ("max_upload_mb", "max_pixels", "max_video_mb", "max_video_seconds", "request_timeout")
@@ -61,7 +68,7 @@ class ServiceSettings:
     def recognizer_options(self) -> dict[str, Any]:
         """The keyword arguments of :class:`~emolens.pipeline.recognizer.EmotionRecognizer` that are set."""
         options = {
-            "model": self.model, "detector": self.detector, "score_threshold": self.threshold,
+            "model": self.model, "detector": self.detector, "score_threshold": self.score_threshold,
             "min_face": self.min_face, "max_side": self.max_side, "min_side": self.min_side, "threads": self.threads,
         }  # fmt: skip
         return {k: v for k, v in options.items() if v is not None}
@@ -88,8 +95,12 @@ class ServiceSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceSettings:
         """Defaults, then ``EMOLENS_*`` variables, then ``overrides`` that are not None."""
-        environ = os.environ if environ is None else environ
+        environ = dict(os.environ if environ is None else environ)
         values: dict[str, Any] = {}
+        for old, new in RENAMED_FIELDS.items():
+            if cls.env_name(old) in environ and cls.env_name(new) not in environ:
+                warnings.warn(rename_warning(cls.env_name(old), cls.env_name(new)), FutureWarning, stacklevel=2)
+                environ[cls.env_name(new)] = environ[cls.env_name(old)]
         for f in fields(cls):
             text = environ.get(cls.env_name(f.name))
             if text is not None and text.strip() != "":

@@ -53,7 +53,7 @@ def hide_server_path(summary: dict[str, Any], texts: list[Path], source: Path) -
 
 
 def video_runner(recognizer: EmotionRecognizer) -> Runner:
-    """A job runner analysing videos with ``recognizer`` (params: ``every``, ``annotate``)."""
+    """A job runner analysing videos with ``recognizer`` (params: ``detect_every``, ``annotate``)."""
 
     def run(source: Path, out_dir: Path, params: dict[str, Any], progress: ProgressFn) -> JobOutput:
         from emolens.video.analysis import run_video_job
@@ -62,7 +62,7 @@ def video_runner(recognizer: EmotionRecognizer) -> Runner:
             recognizer,
             source,
             out_dir,
-            every=int(params["every"]),
+            detect_every=int(params["detect_every"]),
             annotate=bool(params["annotate"]),
             progress=progress,
         )

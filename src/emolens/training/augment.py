@@ -9,44 +9,12 @@ erasing follow; mixup and cutmix mix whole batches. Every random draw comes from
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from emolens.errors import ConfigError
-
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    """Strengths of each augmentation; 0 turns one off."""
-
-    flip: float = 0.5
-    rotate: float = 15.0
-    scale: float = 0.15
-    shift: float = 0.1
-    brightness: float = 0.25
-    contrast: float = 0.3
-    gamma: float = 0.25
-    blur: float = 0.15
-    noise: float = 0.03
-    erase: float = 0.4
-    mixup: float = 0.0
-    cutmix: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if value < 0:
-                raise ConfigError(f"augmentation {name} must be >= 0, got {value}")
-        for name in ("flip", "blur", "erase"):
-            if getattr(self, name) > 1:
-                raise ConfigError(f"augmentation {name} is a probability in [0, 1], got {getattr(self, name)}")
-        if self.rotate > 180:
-            raise ConfigError(f"augmentation rotate is at most 180 degrees, got {self.rotate}")
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+from emolens.training.config import AugmentConfig
 
 
 def _uniform(n: int, low: float, high: float, gen: torch.Generator) -> Tensor:

@@ -1,4 +1,6 @@
-"""``TrainConfig``: every setting of a training run, saved as ``config.json`` in the run directory."""
+"""``TrainConfig``: every setting of a training run, saved as ``config.json`` in the run directory, with the
+strengths of its augmentations (``AugmentConfig``). Torch-free, so that ``emolens train --help`` builds its
+options from these fields (:mod:`emolens.fields`) without the train extra."""
 
 from __future__ import annotations
 
@@ -10,13 +12,46 @@ from typing import Any
 from emolens.data.balance import BALANCE_MODES
 from emolens.data.ferplus import LABEL_SOURCES
 from emolens.errors import ConfigError
-from emolens.training.augment import AugmentConfig
+from emolens.fields import option
+from emolens.paths import DATA_HELP
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("onecycle", "cosine")
 PRECISIONS = ("auto", "fp32", "bf16")
 #: The architecture trained when neither ``model`` nor ``init`` names one.
 DEFAULT_ARCHITECTURE = "resnet-s"
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Strengths of each augmentation (:mod:`emolens.training.augment`); 0 turns one off. The strengths that
+    runs change most are options of ``emolens train``; the others keep their defaults there."""
+
+    flip: float = 0.5
+    rotate: float = option(15.0, "Largest head roll of the rotation augmentation, in degrees.")
+    scale: float = 0.15
+    shift: float = 0.1
+    brightness: float = 0.25
+    contrast: float = 0.3
+    gamma: float = 0.25
+    blur: float = 0.15
+    noise: float = 0.03
+    erase: float = option(0.4, "Probability of random erasing.")
+    mixup: float = option(0.0, "Mixup alpha (0 = off).")
+    cutmix: float = option(0.0, "CutMix alpha (0 = off).")
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value < 0:
+                raise ConfigError(f"augmentation {name} must be >= 0, got {value}")
+        for name in ("flip", "blur", "erase"):
+            if getattr(self, name) > 1:
+                raise ConfigError(f"augmentation {name} is a probability in [0, 1], got {getattr(self, name)}")
+        if self.rotate > 180:
+            raise ConfigError(f"augmentation rotate is at most 180 degrees, got {self.rotate}")
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -35,34 +70,47 @@ class TrainConfig:
     batch the model also learns from (knowledge distillation), weighted by ``kd_weight``.
     """
 
-    run_dir: str = "runs/default"
-    model: str | None = None
+    run_dir: str = option("runs/default", "Folder for checkpoints, metrics and curves.", kind=Path)
+    model: str | None = option(
+        None, "Architecture name (see `emolens models list`); default: the --init model's, else resnet-s."
+    )
     model_kwargs: dict[str, Any] = field(default_factory=dict)
-    data: str | None = None
-    labels: str = "dataset"
-    votes: str | None = None
-    votes_weight: float = 0.5
-    init: str | None = None
-    epochs: int = 60
-    batch_size: int = 128
-    optimizer: str = "adamw"
-    lr: float = 3e-3
-    weight_decay: float = 0.05
-    schedule: str = "onecycle"
-    warmup_epochs: float = 3.0
-    label_smoothing: float = 0.1
-    balance: str = "none"
+    data: str | None = option(None, DATA_HELP, kind=Path)
+    labels: str = option(
+        "dataset",
+        "Label source: dataset (the folder's or CSV's own), ferplus (8 FER+ emotions, vote distributions), "
+        "ferplus-majority, or blend (own labels mixed with the FER+ votes).",
+    )
+    votes: str | None = option(
+        None,
+        "FER+ votes file (votes.csv keyed by path, or fer2013new.csv) [default: ferplus/votes.csv beside the data "
+        "folder, or fer2013new.csv beside a CSV].",
+        kind=Path,
+    )
+    votes_weight: float = option(0.5, "Weight of the FER+ votes in --labels blend.")
+    init: str | None = option(None, "Start from weights: a bundled model name (default) or a .pt checkpoint.")
+    epochs: int = option(60, "Passes over the training faces.")
+    batch_size: int = option(128, "Faces per optimisation step.")
+    optimizer: str = option("adamw", "adamw or sgd.")
+    lr: float = option(3e-3, "Peak learning rate.")
+    weight_decay: float = option(0.05, "Decoupled weight decay (AdamW) or L2 (SGD).")
+    schedule: str = option("onecycle", "onecycle or cosine (with warm-up).")
+    warmup_epochs: float = option(3.0, "Epochs of rising learning rate before the decay (both schedules).")
+    label_smoothing: float = option(0.1, "Label smoothing of the cross-entropy.")
+    balance: str = option("none", "none, oversample or weights.")
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    ema_decay: float = 0.0
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "auto"
-    channels_last: bool = True
-    threads: int | None = None
-    max_train: int | None = None
-    teachers: tuple[str, ...] = ()
-    kd_weight: float = 0.5
-    kd_temperature: float = 2.0
+    ema_decay: float = option(0.0, "EMA decay of the weights (0 = off), e.g. 0.999.", flag="--ema")
+    seed: int = option(0, "Seed of every random draw (initialisation, order, augmentation).")
+    device: str = option("auto", "auto, cpu or cuda[:N].")
+    precision: str = option("auto", "auto (bf16 on CUDA and on CPUs with AMX, where it is faster), fp32 or bf16.")
+    channels_last: bool = option(True, "Channels-last memory format (faster convolutions on CPU).")
+    threads: int | None = option(None, "CPU threads for torch.")
+    max_train: int | None = option(None, "Use only this many training faces (stratified).")
+    teachers: tuple[str, ...] = option(
+        (), "Checkpoint(s) to distil from (repeat for an ensemble).", flag="--teacher", kind=list[Path]
+    )
+    kd_weight: float = option(0.5, "Weight of the distillation loss.")
+    kd_temperature: float = option(2.0, "Softmax temperature for distillation.")
 
     def __post_init__(self) -> None:
         checks = {

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from emolens.deprecation import renamed
 from emolens.errors import ConfigError
 from emolens.pipeline.crops import crop_faces
 from emolens.video.io import (
@@ -77,12 +78,13 @@ class VideoAnalysis:
     (after :meth:`close`, it covers the frames analysed so far). Create it with :func:`analyze_video`.
     """
 
+    @renamed(every="detect_every")
     def __init__(
         self,
         recognizer: EmotionRecognizer,
         reader: VideoReader,
         *,
-        every: int = DEFAULT_DETECT_EVERY,
+        detect_every: int = DEFAULT_DETECT_EVERY,
         smoothing: float = DEFAULT_SMOOTHING,
         max_age: float = DEFAULT_MAX_AGE,
         min_iou: float = 0.3,
@@ -91,11 +93,11 @@ class VideoAnalysis:
     ):
         self.recognizer = recognizer
         self.reader = reader
-        self.every = every
+        self.detect_every = detect_every
         self.keep_images = keep_images
         self.group = group
-        if every < 1:
-            raise ConfigError(f"every (detect every n-th frame) must be >= 1, got {every}")
+        if detect_every < 1:
+            raise ConfigError(f"detect_every (detect on every n-th frame) must be >= 1, got {detect_every}")
         if group < 1:
             raise ConfigError(f"group must be >= 1, got {group}")
         self.tracker = FaceTracker(min_iou=min_iou, max_age=max_age)
@@ -108,7 +110,7 @@ class VideoAnalysis:
         """How the video is analysed (recorded in the summary)."""
         rec, tracker = self.recognizer, self.tracker
         return {
-            "detect_every": self.every, "smoothing_half_life": self.smoother.half_life,
+            "detect_every": self.detect_every, "smoothing_half_life": self.smoother.half_life,
             "sample_fps": self.reader.sample_fps, "max_age": tracker.max_age, "min_iou": tracker.min_iou,
             "detector": getattr(rec.face_detector, "name", "custom"), "model": Path(rec.classifier.path).name,
         }  # fmt: skip
@@ -154,7 +156,7 @@ class VideoAnalysis:
         removed: list[int] = []
         try:
             for n, frame in enumerate(self.reader):
-                if n % self.every == 0:
+                if n % self.detect_every == 0:
                     found = rec.detect(frame.image)
                     tracks = self.tracker.update(found.boxes, found.scores, frame.time, frame.image.shape[1::-1])
                 else:
@@ -203,11 +205,12 @@ class VideoAnalysis:
             yield result
 
 
+@renamed(every="detect_every")
 def analyze_video(
     recognizer: EmotionRecognizer,
     source: VideoSource,
     *,
-    every: int = DEFAULT_DETECT_EVERY,
+    detect_every: int = DEFAULT_DETECT_EVERY,
     smoothing: float = DEFAULT_SMOOTHING,
     sample_fps: float | None = None,
     realtime: bool = False,
@@ -217,7 +220,7 @@ def analyze_video(
 ) -> VideoAnalysis:
     """Open ``source`` (file, stream URL or camera index) for analysis with ``recognizer``.
 
-    ``every``: run the face detector on every n-th analysed frame (the tracker predicts the boxes in
+    ``detect_every``: run the face detector on every n-th analysed frame (the tracker predicts the boxes in
     between); ``smoothing``: half-life in seconds of the per-track smoothing (0: none); ``sample_fps``:
     analyse about that many frames per second (None: all); ``realtime``: play files and streams at their
     own speed, dropping frames the analysis is too slow for; ``keep_images``: keep each frame's image on
@@ -229,7 +232,7 @@ def analyze_video(
     live = realtime or (reader.info is not None and reader.info.live)
     try:
         return VideoAnalysis(
-            recognizer, reader, every=every, smoothing=smoothing, max_age=max_age, min_iou=min_iou,
+            recognizer, reader, detect_every=detect_every, smoothing=smoothing, max_age=max_age, min_iou=min_iou,
             keep_images=keep_images, group=1 if live else DEFAULT_GROUP,
         )  # fmt: skip
     except ConfigError:
@@ -237,6 +240,7 @@ def analyze_video(
         raise
 
 
+@renamed(every="detect_every", json_path="summary_json")
 def process_video(
     recognizer: EmotionRecognizer,
     source: VideoSource,
@@ -244,23 +248,28 @@ def process_video(
     video: Path | None = None,
     csv: Path | None = None,
     parquet: Path | None = None,
-    json_path: Path | None = None,
+    summary_json: Path | None = None,
     report: Path | None = None,
-    every: int = DEFAULT_DETECT_EVERY,
+    detect_every: int = DEFAULT_DETECT_EVERY,
     smoothing: float = DEFAULT_SMOOTHING,
     sample_fps: float | None = None,
     progress: Progress | None = None,
 ) -> VideoSummary:
     """Analyse a whole video and write the outputs that are given a path: the annotated ``video``
     (``.mp4``/``.mkv``/``.mov``, with the input's audio), the timeline (``csv``, ``parquet``), the summary
-    (``json_path``) and the HTML ``report``. ``progress(frames_done, frames_total_or_None)`` is called
+    (``summary_json``) and the HTML ``report``. ``progress(frames_done, frames_total_or_None)`` is called
     after each frame. Returns the summary."""
     from emolens.video.report import write_video_report
 
     if video is not None:
         check_writable(video)
     analysis = analyze_video(
-        recognizer, source, every=every, smoothing=smoothing, sample_fps=sample_fps, keep_images=video is not None
+        recognizer,
+        source,
+        detect_every=detect_every,
+        smoothing=smoothing,
+        sample_fps=sample_fps,
+        keep_images=video is not None,
     )
     info = analysis.info
     total = info.frames
@@ -283,9 +292,9 @@ def process_video(
             if writer is not None:
                 writer.close()
     summary = analysis.summary
-    if json_path is not None:
-        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
+    if summary_json is not None:
+        Path(summary_json).parent.mkdir(parents=True, exist_ok=True)
+        Path(summary_json).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
     if report is not None:
         write_video_report(summary, report)
     return summary
@@ -302,12 +311,13 @@ class VideoOutputs:
     annotated: Path | None
 
 
+@renamed(every="detect_every")
 def run_video_job(
     recognizer: EmotionRecognizer,
     source: VideoSource,
     out_dir: str | Path,
     *,
-    every: int = DEFAULT_DETECT_EVERY,
+    detect_every: int = DEFAULT_DETECT_EVERY,
     annotate: bool = True,
     progress: Progress | None = None,
 ) -> VideoOutputs:
@@ -315,7 +325,7 @@ def run_video_job(
     ``timeline.csv`` (a row per frame and face), ``summary.json`` (per track), ``report.html``
     (self-contained) and, when ``annotate``, ``annotated.mp4`` (with the input's audio track).
 
-    ``every`` runs the face detector on every n-th frame (tracking in between); ``progress(frames_done,
+    ``detect_every`` runs the face detector on every n-th frame (tracking in between); ``progress(frames_done,
     frames_total_or_None)`` is called after each frame. Raises :class:`~emolens.errors.VideoReadError`
     naming the input, before writing anything, when it is missing, empty, not a video or undecodable; a
     truncated video is analysed up to the damage (``summary["stopped_early"]`` says where). A video
@@ -330,8 +340,8 @@ def run_video_job(
         annotated=out / "annotated.mp4" if annotate else None,
     )
     summary = process_video(
-        recognizer, source, video=outputs.annotated, csv=outputs.timeline_csv, json_path=outputs.summary_json,
-        report=outputs.report_html, every=every, progress=progress,
+        recognizer, source, video=outputs.annotated, csv=outputs.timeline_csv, summary_json=outputs.summary_json,
+        report=outputs.report_html, detect_every=detect_every, progress=progress,
     )  # fmt: skip
     outputs.summary = summary.to_dict()
     return outputs

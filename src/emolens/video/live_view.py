@@ -69,7 +69,7 @@ async function poll() {
   faces.replaceChildren(...status.faces.map(face => {
     const chip = document.createElement("b");
     chip.style.color = face.colour;
-    chip.textContent = "#" + face.track + " " + face.emotion + " " + Math.round(100 * face.confidence) + "%";
+    chip.textContent = "#" + face.track + " " + face.smoothed_emotion + " " + Math.round(100 * face.smoothed_confidence) + "%";
     return chip;
   }));
   if (!status.faces.length && status.frame !== null) faces.textContent = "no face";
@@ -152,7 +152,7 @@ class LiveView:
             return {"source": self.title, "frame": None, "time": None, "fps": 0.0, "faces": []}
         _, result, fps = latest
         faces = [
-            {"track": f.track, "emotion": f.smoothed_emotion, "confidence": round(f.smoothed_confidence, 3),
+            {"track": f.track, "smoothed_emotion": f.smoothed_emotion, "smoothed_confidence": round(f.smoothed_confidence, 3),
              "colour": _hex(colour_of(f.smoothed_emotion))}
             for f in result.faces
         ]  # fmt: skip

@@ -3,8 +3,11 @@ library's writer) and/or Parquet (pyarrow, the ``batch`` extra), a batch of rows
 does not grow with the video.
 
 Columns: ``time`` (s), ``frame``, ``track``, ``x1 y1 x2 y2`` (box in pixels), ``score`` (detector score of
-the last detection), ``detected`` (False: box predicted by the tracker), ``emotion`` and ``confidence``
-(smoothed), ``raw_emotion``, then ``raw_<class>`` and ``smooth_<class>`` for every class.
+the last detection), ``detected`` (False: box predicted by the tracker), ``emotion`` and ``confidence`` (this frame's own
+classification), ``smoothed_emotion`` and ``smoothed_confidence`` (the track's smoothed probabilities), then
+``prob_<class>`` (this frame's) and ``smoothed_<class>`` for every class. The names are those of
+:class:`~emolens.video.results.TrackedFace` and of its JSON (``emotion``, ``probs``; ``smoothed_emotion``,
+``smoothed``) everywhere: the raw signal is never called ``emotion`` in one place and smoothed in another.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ def timeline_columns(classes: tuple[str, ...]) -> dict[str, str]:
     """The columns of a timeline for a model with ``classes`` and their types, as pyarrow names them."""
     columns = {"time": "float64", "frame": "int64", "track": "int64"}
     columns |= dict.fromkeys(("x1", "y1", "x2", "y2", "score"), "float32")
-    columns |= {"detected": "bool", "emotion": "string", "confidence": "float32", "raw_emotion": "string"}
-    return columns | {f"raw_{c}": "float32" for c in classes} | {f"smooth_{c}": "float32" for c in classes}
+    columns |= {"detected": "bool", "emotion": "string", "confidence": "float32"}
+    columns |= {"smoothed_emotion": "string", "smoothed_confidence": "float32"}
+    return columns | {f"prob_{c}": "float32" for c in classes} | {f"smoothed_{c}": "float32" for c in classes}
 
 
 def _plain(value: Any) -> Any:
@@ -78,7 +82,8 @@ class TimelineWriter:
         for face in result.faces:
             self._rows.append(
                 (result.time, result.index, face.track, *face.box, face.score, face.detected,
-                 face.smoothed_emotion, face.smoothed_confidence, face.emotion, *face.probs, *face.smoothed)
+                 face.emotion, face.confidence, face.smoothed_emotion, face.smoothed_confidence, *face.probs,
+                 *face.smoothed)
             )  # fmt: skip
         if len(self._rows) >= self.rows_per_batch:
             self._flush()

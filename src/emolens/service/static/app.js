@@ -278,7 +278,7 @@ function uploadVideo() {
   $("job-progress").value = 0;
   setStatus("video-status", `uploading ${file.name}…`);
   const xhr = new XMLHttpRequest();
-  xhr.open("POST", `/v1/videos?every=${every}`);
+  xhr.open("POST", `/v1/videos?detect_every=${every}`);
   for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
   xhr.upload.onprogress = (event) => {
     if (event.lengthComputable) $("upload-progress").value = event.loaded / event.total;
