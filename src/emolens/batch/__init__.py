@@ -18,7 +18,7 @@ _EXPORTS = {
     "BatchReport": "job",
     "run_batch": "job",
     "BatchProcessor": "process",
-    "BatchSettings": "process",
+    "BatchSettings": "settings",
     "BatchSummary": "summary",
     "summarize": "summary",
     "load_results": "writer",

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import inspect
 import logging
 import tempfile
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,75 +26,18 @@ import numpy as np
 import pyarrow as pa
 
 from emolens.batch.inputs import BatchInput, from_table, is_remote, read_bytes, remote_fs
-from emolens.errors import ConfigError, EmolensError, VideoReadError
+from emolens.batch.settings import BatchSettings
+from emolens.errors import EmolensError, VideoReadError
 from emolens.imageio import decode_bytes, read_image
 from emolens.pipeline.recognizer import EmotionRecognizer
 from emolens.pipeline.results import ImageResult
-from emolens.runtime.bundled import resolve_model_path
 
 #: Status of an input: faces found, readable but no face, or not analysable (``error`` says why).
 OK, NO_FACE, ERROR = "ok", "no_face", "error"
-#: Version of the result layout, stored with the results.
-LAYOUT_VERSION = 1
 #: Images or video frames whose faces are classified together, at least (a whole image batch when larger).
 FRAME_GROUP = 16
 
 log = logging.getLogger(__name__)
-
-
-#: The recognizer's own defaults (detector, min_face, max_side, min_side, margin), so that a batch finds what
-#: ``emolens analyze`` finds.
-_DEFAULTS = {name: p.default for name, p in inspect.signature(EmotionRecognizer).parameters.items()}
-
-
-@dataclass(frozen=True)
-class BatchSettings:
-    """Everything that decides a batch job's results; stored with them, and a resumed job must match.
-
-    ``faces_are_crops`` skips detection: each image is one face (the ``whole-image`` detector, no minimum
-    size). ``sample_fps`` is how many frames per second of a video are analysed (None: every frame).
-    """
-
-    model: str | None = None
-    detector: str = _DEFAULTS["detector"]
-    score_threshold: float | None = None
-    min_face: int = _DEFAULTS["min_face"]
-    max_side: int = _DEFAULTS["max_side"]
-    min_side: int = _DEFAULTS["min_side"]
-    margin: float = _DEFAULTS["margin"]
-    faces_are_crops: bool = False
-    sample_fps: float | None = 1.0
-
-    def __post_init__(self) -> None:
-        if self.sample_fps is not None and not self.sample_fps > 0:
-            raise ConfigError(f"sample_fps must be > 0, got {self.sample_fps}")
-        if self.score_threshold is not None and not 0.0 <= self.score_threshold <= 1.0:
-            raise ConfigError(f"score_threshold must be in [0, 1], got {self.score_threshold}")
-
-    def effective(self) -> BatchSettings:
-        """The settings in force: with ``faces_are_crops``, the ``whole-image`` detector and no minimum size."""
-        if not self.faces_are_crops:
-            return self
-        return replace(self, detector="whole-image", score_threshold=None, min_face=0)
-
-    def recognizer(self, threads: int | None = 1) -> EmotionRecognizer:
-        """The recognizer these settings describe (checked now, loaded on first use)."""
-        s = self.effective()
-        return EmotionRecognizer(
-            model=s.model, detector=s.detector, score_threshold=s.score_threshold, min_face=s.min_face,
-            max_side=s.max_side, min_side=s.min_side, margin=s.margin, threads=threads,
-        )  # fmt: skip
-
-    def fingerprint(self) -> dict[str, Any]:
-        """The settings as stored with the results: the model is known by its file's SHA-256 (not its path)."""
-        settings = asdict(self.effective())
-        digest = hashlib.sha256(resolve_model_path(settings.pop("model")).read_bytes()).hexdigest()
-        return {**settings, "model_sha256": digest, "layout": LAYOUT_VERSION}
-
-    def classes(self) -> tuple[str, ...]:
-        """The model's class names. Builds the recognizer and opens the model, so that a bad detector name or
-        model file fails here, before any work starts."""
-        return self.recognizer().classes
 
 
 def _face_fields(classes: Sequence[str]) -> list[pa.Field]:

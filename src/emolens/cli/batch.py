@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from emolens.batch.settings import BatchSettings
+from emolens.cli.options import OptionGroup, with_options
 from emolens.cli.shared import console, err_console, friendly, progress_bar
 from emolens.extras import require_extra
 
@@ -82,6 +84,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @friendly
+    @with_options(OptionGroup(BatchSettings, into="given", unset=True))
     def batch(
         inputs: Annotated[
             list[str],
@@ -96,46 +99,19 @@ def register(app: typer.Typer) -> None:
         ] = None,
         workers: Annotated[int | None, typer.Option(help="Worker processes or Ray actors (default: all CPUs).")] = None,
         videos: Annotated[bool, typer.Option("--videos", help="Also analyse video files (sampled frames).")] = False,
-        sample_fps: Annotated[float, typer.Option(help="Video frames analysed per second of video.")] = 1.0,
-        faces_are_crops: Annotated[
-            bool, typer.Option("--faces-are-crops", help="Each image is one face crop: skip detection.")
-        ] = False,
-        model: Annotated[
-            str | None,
-            typer.Option("--model", "-m", help="Bundled model name or .onnx file (default: the bundled default)."),
-        ] = None,
-        detector: Annotated[
-            str | None, typer.Option(help="Face detector (see `emolens detectors list`; default: yunet).")
-        ] = None,
-        score_threshold: Annotated[
-            float | None, typer.Option(help="Minimum detector score (default: the detector's).")
-        ] = None,
-        min_face: Annotated[
-            int | None, typer.Option(help="Ignore faces smaller than this many pixels (default: as `analyze`).")
-        ] = None,
-        max_side: Annotated[
-            int | None, typer.Option(help="Detect on a copy downscaled to this longer side (default: as `analyze`).")
-        ] = None,
-        min_side: Annotated[
-            int | None, typer.Option(help="Longer side of the first, coarse detection pass (default: as `analyze`).")
-        ] = None,
         batch_size: Annotated[
             int | None, typer.Option(help="Inputs per batch (default: 256 with --faces-are-crops, else 16).")
         ] = None,
         part_size: Annotated[int, typer.Option(help="Inputs per committed Parquet part.")] = 10_000,
+        given: dict[str, Any] | None = None,
     ) -> None:
         """Analyse a large collection of photos (and videos) into a resumable Parquet dataset."""
         if engine == "ray":
             require_extra("emolens batch --engine ray", "ray")
         require_extra("emolens batch", "pyarrow", "matplotlib")
         from emolens.batch.job import run_batch
-        from emolens.batch.process import BatchSettings
 
-        given = {"detector": detector, "min_face": min_face, "max_side": max_side, "min_side": min_side}
-        settings = BatchSettings(
-            model=model, score_threshold=score_threshold, faces_are_crops=faces_are_crops, sample_fps=sample_fps,
-            **{k: v for k, v in given.items() if v is not None},
-        )  # fmt: skip
+        settings = BatchSettings(**(given or {}))
         with progress_bar() as progress:
             report = run_batch(
                 inputs, out, settings, videos=videos, engine=engine, workers=workers, address=address,

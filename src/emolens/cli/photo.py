@@ -16,13 +16,15 @@ from emolens.cli.shared import (
     MinFaceOption,
     MinSideOption,
     ModelOption,
+    ScoreThresholdOption,
     ThreadsOption,
     console,
     friendly,
     print_error,
     progress_bar,
 )
-from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
+from emolens.detection import DEFAULT_DETECTOR
+from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_FACE, DEFAULT_MIN_SIDE
 from emolens.errors import ConfigError
 from emolens.pipeline.results import TOP_K_MAX, TOP_K_MIN
 
@@ -64,11 +66,9 @@ def analyze(
         int, typer.Option(min=TOP_K_MIN, max=TOP_K_MAX, help="How many top emotions to show per face.")
     ] = 3,
     model: ModelOption = None,
-    detector: DetectorOption = "yunet",
-    score_threshold: Annotated[
-        float | None, typer.Option(help="Minimum detector score [default: the detector's].")
-    ] = None,
-    min_face: MinFaceOption = 20,
+    detector: DetectorOption = DEFAULT_DETECTOR,
+    score_threshold: ScoreThresholdOption = None,
+    min_face: MinFaceOption = DEFAULT_MIN_FACE,
     max_side: MaxSideOption = DEFAULT_MAX_SIDE,
     min_side: MinSideOption = DEFAULT_MIN_SIDE,
     explain: Annotated[

@@ -20,9 +20,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from emolens.cli.renamed import EmolensGroup
-from emolens.detection.base import MAX_SIDE_HELP, MIN_SIDE_HELP
+from emolens.detection.base import DETECTOR_HELP, MAX_SIDE_HELP, MIN_FACE_HELP, MIN_SIDE_HELP, SCORE_THRESHOLD_HELP
 from emolens.errors import EmolensError
 from emolens.paths import DATA_HELP
+from emolens.runtime.bundled import MODEL_HELP
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,11 +54,10 @@ console = _console(stderr=False, markup=False)
 #: Progress, status and errors; print text from users or data with :func:`print_error` or as :class:`Text`.
 err_console = _console(stderr=True, markup=True)
 
-ModelOption = Annotated[
-    str | None, typer.Option("--model", "-m", help="Bundled model name or .onnx file [default: the bundled default].")
-]
-DetectorOption = Annotated[str, typer.Option(help="Face detector (see `emolens detectors list`).")]
-MinFaceOption = Annotated[int, typer.Option(help="Ignore faces smaller than this many pixels (0: keep all).")]
+ModelOption = Annotated[str | None, typer.Option("--model", "-m", help=MODEL_HELP)]
+DetectorOption = Annotated[str, typer.Option(help=DETECTOR_HELP)]
+ScoreThresholdOption = Annotated[float | None, typer.Option(help=SCORE_THRESHOLD_HELP)]
+MinFaceOption = Annotated[int, typer.Option(help=MIN_FACE_HELP)]
 ThreadsOption = Annotated[int | None, typer.Option(help="CPU threads (default: all cores).")]
 DataOption = Annotated[Path | None, typer.Option(help=DATA_HELP)]
 

@@ -25,7 +25,8 @@ from emolens.cli.shared import (
     friendly,
     progress_bar,
 )
-from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
+from emolens.detection import DEFAULT_DETECTOR
+from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_FACE, DEFAULT_MIN_SIDE
 from emolens.extras import require_extra
 from emolens.video.tracking import DEFAULT_DETECT_EVERY
 
@@ -110,8 +111,8 @@ def video(
         float | None, typer.Option(help="Analyse about this many frames per second (default: every frame).")
     ] = None,
     model: ModelOption = None,
-    detector: DetectorOption = "yunet",
-    min_face: MinFaceOption = 20,
+    detector: DetectorOption = DEFAULT_DETECTOR,
+    min_face: MinFaceOption = DEFAULT_MIN_FACE,
     max_side: MaxSideOption = DEFAULT_MAX_SIDE,
     min_side: MinSideOption = DEFAULT_MIN_SIDE,
     threads: ThreadsOption = None,
@@ -204,8 +205,8 @@ def webcam(
     detect_every: EveryOption = DEFAULT_DETECT_EVERY,
     smoothing: SmoothingOption = 0.5,
     model: ModelOption = None,
-    detector: DetectorOption = "yunet",
-    min_face: MinFaceOption = 20,
+    detector: DetectorOption = DEFAULT_DETECTOR,
+    min_face: MinFaceOption = DEFAULT_MIN_FACE,
     max_side: MaxSideOption = DEFAULT_MAX_SIDE,
     min_side: MinSideOption = DEFAULT_MIN_SIDE,
     threads: ThreadsOption = None,

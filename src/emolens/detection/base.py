@@ -47,7 +47,12 @@ DEFAULT_MAX_SIDE = 1280
 #: The longest side of the first, coarse pass: a quarter of the work of a 640-px pass; faces from about
 #: a tenth of the image's longer side up are found there (measured in docs/performance.md).
 DEFAULT_MIN_SIDE = 320
-#: Help of the detection-size options, shared by every command and setting that takes them.
+#: Help of the detection options, shared by every command and setting that takes them.
+DETECTOR_HELP = "Face detector (see `emolens detectors list`)."
+SCORE_THRESHOLD_HELP = "Minimum detector score [default: the detector's]."
+MIN_FACE_HELP = "Ignore faces smaller than this many pixels (0: keep all)."
+#: Faces smaller than this (longer side, pixels) are left out by default: too few pixels to read.
+DEFAULT_MIN_FACE = 20
 MAX_SIDE_HELP = "Longest side of the copy the detector may look at (0: the full-size image)."
 MIN_SIDE_HELP = "Longest side of the first, coarse detection pass; larger passes only where small faces are likely."
 #: A face (or candidate) shorter than this at the size it was found at gets a closer look.

@@ -20,7 +20,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from emolens.detection import DEFAULT_DETECTOR, Detector, create_detector
-from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE, DetectionArray, check_sides, detector_class
+from emolens.detection.base import (
+    DEFAULT_MAX_SIDE,
+    DEFAULT_MIN_FACE,
+    DEFAULT_MIN_SIDE,
+    DetectionArray,
+    check_sides,
+    detector_class,
+)
 from emolens.errors import ConfigError, EmolensError, ImageReadError
 from emolens.imageio import read_image
 from emolens.pipeline.crops import DEFAULT_MARGIN, crop_faces, square_box
@@ -87,7 +94,7 @@ class EmotionRecognizer:
         model: str | Path | None = None,
         detector: str | Detector = DEFAULT_DETECTOR,
         score_threshold: float | None = None,
-        min_face: int = 20,
+        min_face: int = DEFAULT_MIN_FACE,
         max_side: int | None = None,
         margin: float = DEFAULT_MARGIN,
         threads: int | None = None,

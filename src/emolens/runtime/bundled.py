@@ -9,6 +9,8 @@ from emolens.errors import ModelFileError
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 #: The bundled model used when none is named.
 DEFAULT_MODEL = "default"
+#: How every command and setting that takes a model describes it.
+MODEL_HELP = "Bundled model name or .onnx file [default: the bundled default]."
 
 
 def bundled_names(suffix: str = ".onnx") -> list[str]:
