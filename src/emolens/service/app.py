@@ -87,7 +87,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """The service: ``/`` (web page), ``/v1/...`` (API), ``/v1/stream`` (WebSocket), ``/healthz``, ``/docs``."""
     settings = settings or ServiceSettings.from_env()
     analyzer = Analyzer(settings)
-    started = time.time()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
@@ -127,33 +126,58 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     add_error_handlers(app)
+    guard = _Guard(settings)
+    api = APIRouter(
+        prefix="/v1", dependencies=[Depends(guard.require), Depends(refuse_unknown_query)], responses=ERRORS
+    )
+    _add_image_routes(api, settings, analyzer, guard)
+    _add_video_routes(api, settings)
+    app.include_router(api)
+    _add_health_and_stream(app, settings, analyzer, guard)
+    _add_pages(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
 
-    header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Needed when the server has a key.")
 
-    def check_key(supplied: list[str | None]) -> None:
-        if settings.api_key is None:
+class _Guard:
+    """The API key check (when the server has a key) and the per-request time limit of ``settings``."""
+
+    header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Needed when the server has a key.")
+
+    def __init__(self, settings: ServiceSettings):
+        self.settings = settings
+
+    def check(self, supplied: list[str | None]) -> None:
+        """:class:`UnauthorizedError` unless one of the ``supplied`` keys is the server's (or it has none)."""
+        key = self.settings.api_key
+        if key is None:
             return
-        if not any(s and secrets.compare_digest(s.encode(), settings.api_key.encode()) for s in supplied):
+        if not any(s and secrets.compare_digest(s.encode(), key.encode()) for s in supplied):
             raise UnauthorizedError(
                 "missing or wrong API key: send it as header X-API-Key, 'Authorization: Bearer KEY' or ?api_key="
             )
 
-    def require_key(request: Request, key: str | None = Security(header_key)) -> None:
+    def require(self, request: Request, key: str | None = Security(header)) -> None:
+        """The dependency of every ``/v1`` route: the key from the header, a bearer token, the query or the cookie."""
         bearer = request.headers.get("authorization", "")
-        check_key([
+        self.check([
             key,
             bearer[7:] if bearer.lower().startswith("bearer ") else None,
             request.query_params.get(KEY_QUERY),
             request.cookies.get(KEY_COOKIE),
         ])  # fmt: skip
 
-    async def in_time(work: Awaitable[T]) -> T:
+    async def in_time(self, work: Awaitable[T]) -> T:
+        """``work``'s result, or :class:`RequestTimeoutError` after ``request_timeout`` seconds."""
+        timeout = self.settings.request_timeout
         try:
-            return await asyncio.wait_for(work, settings.request_timeout)
+            return await asyncio.wait_for(work, timeout)
         except TimeoutError:
-            raise RequestTimeoutError(f"the analysis took more than {settings.request_timeout:g} s") from None
+            raise RequestTimeoutError(f"the analysis took more than {timeout:g} s") from None
 
-    api = APIRouter(prefix="/v1", dependencies=[Depends(require_key), Depends(refuse_unknown_query)], responses=ERRORS)
+
+def _add_image_routes(api: APIRouter, settings: ServiceSettings, analyzer: Analyzer, guard: _Guard) -> None:
+    """``POST /v1/analyze`` and ``GET /v1/model``."""
 
     @api.post("/analyze", response_model=AnalyzeResponse, response_model_exclude_none=True, openapi_extra=IMAGE_BODY)
     async def analyze(
@@ -166,7 +190,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         Send the image as multipart field `file`, as JSON `{"image": "<base64>"}`, or as the raw body
         with an `image/*` content type."""
         data, name = await read_image_body(request)
-        result = await in_time(analyzer.analyze(data, name))
+        result = await guard.in_time(analyzer.analyze(data, name))
         body = result.to_dict(top_k)
         if annotate:
             body["annotated_jpeg"] = await analyzer.annotate(result)
@@ -203,14 +227,19 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             ),
         )
 
-    def job_out(record: JobRecord) -> JobOut:
-        base = f"/v1/jobs/{record.id}"
-        links = JobLinks(status=base, **{name: f"{base}/files/{path}" for name, path in record.files.items()})
-        return JobOut(
-            id=record.id, status=record.status, progress=record.progress, frames_done=record.frames_done,
-            frames_total=record.frames_total, input_name=record.input_name, created=record.created,
-            started=record.started, finished=record.finished, error=record.error, summary=record.summary, links=links,
-        )  # fmt: skip
+
+def _job_out(record: JobRecord) -> JobOut:
+    base = f"/v1/jobs/{record.id}"
+    links = JobLinks(status=base, **{name: f"{base}/files/{path}" for name, path in record.files.items()})
+    return JobOut(
+        id=record.id, status=record.status, progress=record.progress, frames_done=record.frames_done,
+        frames_total=record.frames_total, input_name=record.input_name, created=record.created,
+        started=record.started, finished=record.finished, error=record.error, summary=record.summary, links=links,
+    )  # fmt: skip
+
+
+def _add_video_routes(api: APIRouter, settings: ServiceSettings) -> None:
+    """``POST /v1/videos`` (a job per video), ``GET /v1/jobs/{id}`` and the files a job wrote."""
 
     @api.post("/videos", response_model=JobOut, status_code=202, openapi_extra=VIDEO_BODY)
     async def videos(
@@ -246,12 +275,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         except BaseException:
             jobs.discard(job_id)
             raise
-        return job_out(record)
+        return _job_out(record)
 
     @api.get("/jobs/{job_id}", response_model=JobOut)
     def job(job_id: str, request: Request) -> JobOut:
         """A video job's status and progress; when done, its summary and the links to its files."""
-        return job_out(request.app.state.jobs.get(job_id))
+        return _job_out(request.app.state.jobs.get(job_id))
 
     @api.get("/jobs/{job_id}/files/{path:path}", response_class=FileResponse)
     def job_file(job_id: str, path: str, request: Request) -> FileResponse:
@@ -263,7 +292,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             raise UnknownJobError(f"job {job_id} has no file {path!r}")
         return FileResponse(target)
 
-    app.include_router(api)
+
+def _add_health_and_stream(app: FastAPI, settings: ServiceSettings, analyzer: Analyzer, guard: _Guard) -> None:
+    """``GET /healthz`` and the ``/v1/stream`` WebSocket of live camera frames."""
+    started = time.time()
 
     @app.get(
         "/healthz",
@@ -285,7 +317,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def stream(websocket: WebSocket) -> None:
         """Live camera: send JPEG frames as binary messages; each gets a :class:`StreamFaces` JSON answer."""
         try:
-            check_key([websocket.query_params.get(KEY_QUERY), websocket.cookies.get(KEY_COOKIE)])
+            guard.check([websocket.query_params.get(KEY_QUERY), websocket.cookies.get(KEY_COOKIE)])
         except UnauthorizedError as exc:
             await websocket.close(code=1008, reason=str(exc)[:120])
             return
@@ -304,7 +336,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                     raise BadRequestBodyError("send each frame as a binary message holding a JPEG or PNG image")
                 if len(data) > settings.max_upload_bytes:
                     raise UploadTooLargeError(f"frame of {len(data):,} bytes is over the upload limit")
-                result = await in_time(analyzer.analyze(data, f"frame {seq}"))
+                result = await guard.in_time(analyzer.analyze(data, f"frame {seq}"))
                 fields = {"width": result.width, "height": result.height, "faces": result.to_dict()["faces"]}
             except EmolensError as exc:
                 fields["error"] = str(exc)
@@ -313,6 +345,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 await websocket.send_text(answer.model_dump_json(exclude_none=True))
             except WebSocketDisconnect:
                 return
+
+
+def _add_pages(app: FastAPI) -> None:
+    """The web page (``/``), the responsible-use guide and the API docs, all served from the package."""
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -334,9 +370,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             swagger_favicon_url=f"{root}{SWAGGER_UI}/favicon-32x32.png",
             swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
         )
-
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    return app
 
 
 def create_app_from_env() -> FastAPI:
