@@ -119,6 +119,6 @@ def test_time_series_stays_bounded_and_keeps_the_shape_of_the_signal() -> None:
 
 
 def test_bad_analysis_options_are_config_errors(rec, clip) -> None:
-    for options in ({"every": 0}, {"smoothing": -1}, {"max_age": -1}, {"sample_fps": 0}):
+    for options in ({"detect_every": 0}, {"smoothing": -1}, {"max_age": -1}, {"sample_fps": 0}):
         with pytest.raises(ConfigError):
             rec.analyze_video(clip.path, **options)
