@@ -14,8 +14,9 @@ repeated option for a tuple). Fields made without it are not options.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, Field, field, fields
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import MISSING, Field, field, fields, is_dataclass
+from typing import Any, get_type_hints
 
 
 def option(
@@ -35,6 +36,22 @@ def option(
 def is_option(f: Field[Any]) -> bool:
     """Whether the field was made with :func:`option`."""
     return "help" in f.metadata
+
+
+def default_of(f: Field[Any]) -> Any:
+    """The field's default value (made by its factory where it has one)."""
+    return f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+
+
+def option_fields(cls: type, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Field[Any], Any]]:
+    """Every option field of the dataclass ``cls`` and of the dataclasses it nests, in field order: its path
+    (``("augment", "rotate")``), the field and its type."""
+    hints = get_type_hints(cls)
+    for f in fields(cls):
+        if is_dataclass(hints[f.name]):
+            yield from option_fields(hints[f.name], (*path, f.name))
+        elif is_option(f):
+            yield (*path, f.name), f, hints[f.name]
 
 
 def help_of(cls: type, name: str) -> str:

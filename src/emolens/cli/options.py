@@ -13,7 +13,6 @@ command then takes the environment's value or the field's default, which the hel
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_typ
 
 import typer
 
-from emolens.fields import flag_of, is_option
+from emolens.fields import default_of, flag_of, option_fields
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,13 +33,12 @@ class OptionGroup:
     """The option fields of ``cls`` (and of the dataclasses it nests), delivered to the parameter ``into``.
 
     ``unset``: options default to None ("not given") and the help names the field's default and, with
-    ``env``, the environment variable of each field. ``exclude``: fields that are not options here."""
+    ``env``, the environment variable of each field."""
 
     cls: type
     into: str
     unset: bool = False
     env: Callable[[str], str] | None = None
-    exclude: tuple[str, ...] = ()
 
 
 def _optional(hint: Any) -> tuple[Any, bool]:
@@ -57,28 +55,18 @@ def _shown(value: Any) -> str:
 
 @dataclass(frozen=True)
 class _Option:
-    """One option: its parameter name, the path of its field (``("augment", "rotate")``) and its parameter."""
+    """One option: the path of its field (``("augment", "rotate")``) and its parameter."""
 
-    name: str
     path: tuple[str, ...]
     parameter: inspect.Parameter
 
 
-def _options(group: OptionGroup, cls: type, path: tuple[str, ...] = ()) -> list[_Option]:
-    hints = get_type_hints(cls)
+def _options(group: OptionGroup) -> list[_Option]:
     out: list[_Option] = []
-    for f in dataclasses.fields(cls):
-        if f.name in group.exclude:
-            continue
-        hint = hints[f.name]
-        if dataclasses.is_dataclass(hint):
-            out += _options(group, hint, (*path, f.name))  # type: ignore[arg-type]
-            continue
-        if not is_option(f):
-            continue
+    for path, f, hint in option_fields(group.cls):
         field_type, optional = _optional(hint)
         kind = f.metadata["kind"] or field_type
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default = default_of(f)
         help_text = f.metadata["help"]
         decls = [f"{flag_of(f)}/--no-{f.name.replace('_', '-')}" if kind is bool else flag_of(f)]
         decls += [f.metadata["short"]] if f.metadata["short"] else []
@@ -97,7 +85,7 @@ def _options(group: OptionGroup, cls: type, path: tuple[str, ...] = ()) -> list[
             default=default,
             annotation=Annotated[annotation, typer.Option(*decls, help=help_text)],
         )
-        out.append(_Option(f.name, (*path, f.name), parameter))
+        out.append(_Option(path, parameter))
     return out
 
 
@@ -120,7 +108,7 @@ def with_options(*groups: OptionGroup) -> Callable[[F], F]:
         intos = {g.into for g in groups}
         own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
         own = [p for p in own if p.name not in intos]
-        options = {g.into: _options(g, g.cls) for g in groups}
+        options = {g.into: _options(g) for g in groups}
         added = [o.parameter for g in groups for o in options[g.into]]
         clash = {p.name for p in own} & {p.name for p in added}
         if clash:
@@ -131,7 +119,7 @@ def with_options(*groups: OptionGroup) -> Callable[[F], F]:
             for into, opts in options.items():
                 values: dict[str, Any] = {}
                 for o in opts:
-                    value = kwargs.pop(o.name, None)
+                    value = kwargs.pop(o.parameter.name, None)
                     if value is None:
                         continue
                     *parents, last = o.path

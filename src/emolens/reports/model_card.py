@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import numpy as np
 
 from emolens.data import load_dataset
 from emolens.data.ferplus import label_options
 from emolens.evaluation.evaluate import evaluate_classifier
-from emolens.fields import flag_of, is_option
+from emolens.fields import default_of, flag_of, option_fields
 from emolens.models import model_config
 from emolens.runtime.classifier import EmotionClassifier
 
@@ -28,24 +27,20 @@ def train_command(config: dict[str, Any]) -> str:
     from emolens.training.config import TrainConfig
 
     parts = ["emolens", "train"]
-    pending: list[tuple[Any, dict[str, Any]]] = [(TrainConfig, config)]
-    while pending:
-        cls, values = pending.pop(0)
-        hints = get_type_hints(cls)
-        for f in fields(cls):
-            if is_dataclass(hints[f.name]):
-                pending.append((hints[f.name], values.get(f.name) or {}))
-                continue
-            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
-            value = values.get(f.name, default)
-            if not is_option(f) or value == default or (isinstance(value, list) and tuple(value) == default):
-                continue
-            if isinstance(value, bool):
-                parts.append(flag_of(f) if value else "--no-" + f.name.replace("_", "-"))
-            elif isinstance(value, (list, tuple)):
-                parts += [part for item in value for part in (flag_of(f), str(item))]
-            else:
-                parts += [flag_of(f), str(value)]
+    for path, f, _ in option_fields(TrainConfig):
+        values = config
+        for parent in path[:-1]:
+            values = values.get(parent) or {}
+        default = default_of(f)
+        value = values.get(f.name, default)
+        if value == default or (isinstance(value, list) and tuple(value) == default):
+            continue
+        if isinstance(value, bool):
+            parts.append(flag_of(f) if value else "--no-" + f.name.replace("_", "-"))
+        elif isinstance(value, (list, tuple)):
+            parts += [part for item in value for part in (flag_of(f), str(item))]
+        else:
+            parts += [flag_of(f), str(value)]
     return " ".join(parts)
 
 
