@@ -53,12 +53,8 @@ def register(app: typer.Typer) -> None:
         EmotionClassifier(settings.model).metadata  # noqa: B018 - a bad model fails here with a clear message
         EmotionRecognizer(**settings.recognizer_options()).face_detector  # noqa: B018 - and so does a bad detector
         temporary = workers > 1 and settings.jobs_dir is None
-        if workers > 1:  # the processes share the cores and, through files, the video jobs
-            settings = replace(
-                settings,
-                threads=settings.threads or max(1, (os.cpu_count() or 1) // workers),
-                jobs_dir=tempfile.mkdtemp(prefix="emolens-jobs-") if temporary else settings.jobs_dir,
-            )
+        if temporary:  # the processes share the video jobs through files
+            settings = replace(settings, jobs_dir=tempfile.mkdtemp(prefix="emolens-jobs-"))
         console.print(f"emolens on http://{host}:{port}  (web page: /  API docs: /docs)", highlight=False)
         console.print(
             f"workers: {workers}  micro-batching: {'on' if settings.batching else 'off'}  "

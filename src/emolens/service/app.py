@@ -71,8 +71,9 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def refuse_unknown_query(request: Request) -> None:
-    """Answer 422 naming each query parameter the route does not take (a typo would otherwise be ignored)."""
+async def refuse_unknown_query(request: Request) -> None:
+    """(async, like every quick dependency and route here: FastAPI runs a plain ``def`` in a worker thread,
+    two thread hand-offs per request for nothing.) Answer 422 naming each query parameter the route does not take (a typo would otherwise be ignored)."""
     known = _query_names(request.scope["route"].dependant) | {KEY_QUERY}
     unknown = [name for name in request.query_params if name not in known]
     if unknown:
@@ -157,7 +158,7 @@ class _Guard:
                 "missing or wrong API key: send it as header X-API-Key, 'Authorization: Bearer KEY' or ?api_key="
             )
 
-    def require(self, request: Request, key: str | None = Security(header)) -> None:
+    async def require(self, request: Request, key: str | None = Security(header)) -> None:
         """The dependency of every ``/v1`` route: the key from the header, a bearer token, the query or the cookie."""
         bearer = request.headers.get("authorization", "")
         self.check([
@@ -197,7 +198,7 @@ def _add_image_routes(api: APIRouter, settings: ServiceSettings, analyzer: Analy
         return body
 
     @api.get("/model", response_model=ModelInfo)
-    def model() -> ModelInfo:
+    async def model() -> ModelInfo:
         """The model card: classes, accuracy, version, size, and this server's limits."""
         classifier: EmotionClassifier = analyzer.recognizer.classifier
         meta = classifier.metadata
@@ -304,7 +305,7 @@ def _add_health_and_stream(app: FastAPI, settings: ServiceSettings, analyzer: An
         dependencies=[Depends(refuse_unknown_query)],
         responses={422: ERRORS[422]},
     )
-    def healthz() -> Health:
+    async def healthz() -> Health:
         """Liveness: answers as long as the server is up."""
         calls, faces = analyzer.classifier_stats
         return Health(

@@ -6,10 +6,10 @@ adds what else is queued (waiting up to ``max_wait_ms`` for more while the batch
 light load a request waits at most ``max_wait_ms``; under heavy load batches grow by themselves
 while the previous one runs.
 
-The loop runs in its own thread rather than as an asyncio task: the face detector holds Python's GIL
-for milliseconds at a time, and an event-loop task would need the loop's attention between batches
-(measured: batches then lagged behind the requests); the thread goes from one batch to the next directly,
-and ONNX Runtime releases the GIL while it classifies.
+The loop runs in its own thread rather than as an asyncio task: an event-loop task would need the
+loop's attention between batches, which under load goes to reading requests (measured, when the
+detector still held the GIL: batches lagged behind the requests); the thread goes from one batch to
+the next directly, and ONNX Runtime releases the GIL while it classifies.
 """
 
 from __future__ import annotations

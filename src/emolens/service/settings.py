@@ -27,6 +27,9 @@ CONFIG_ENV = "EMOLENS_SERVICE_CONFIG"
 ENV_PREFIX = "EMOLENS_"
 #: Old field name -> new one: their environment variables (``EMOLENS_THRESHOLD``) still work, with a warning.
 RENAMED_FIELDS = {"threshold": "score_threshold"}
+#: CPU threads of one analysis in the service: concurrent requests, not threads within one detection, fill
+#: the cores (50 clients, micro-batching: 130 images/s with 1 thread each, 94 with 2; docs/performance.md).
+SERVICE_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class ServiceSettings:
     min_face: int | None = option(None, "Ignore faces smaller than this many pixels.")
     max_side: int | None = option(None, MAX_SIDE_HELP)
     min_side: int | None = option(None, MIN_SIDE_HELP)
-    threads: int | None = option(None, "CPU threads per process (unset: all cores / workers).")
+    threads: int | None = option(None, "CPU threads per analysis (unset: 1; the pool runs analyses side by side).")
     api_key: str | None = option(None, "Require this key (prefer the env variable).", repr=False)
     cors_origins: tuple[str, ...] = option((), "Comma-separated origins allowed by CORS, or '*'.", kind=str)
     max_upload_mb: float = option(10.0, "Largest image upload in MB.")
@@ -69,7 +72,7 @@ class ServiceSettings:
         """The keyword arguments of :class:`~emolens.pipeline.recognizer.EmotionRecognizer` that are set."""
         options = {
             "model": self.model, "detector": self.detector, "score_threshold": self.score_threshold,
-            "min_face": self.min_face, "max_side": self.max_side, "min_side": self.min_side, "threads": self.threads,
+            "min_face": self.min_face, "max_side": self.max_side, "min_side": self.min_side, "threads": self.threads or SERVICE_THREADS,
         }  # fmt: skip
         return {k: v for k, v in options.items() if v is not None}
 
