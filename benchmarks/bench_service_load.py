@@ -173,27 +173,28 @@ def measure(images: list[bytes], batching: bool, workers: int, args: argparse.Na
     port = free_port()
     server = start_server(port, batching, workers, args.serve_option)
     url = f"http://127.0.0.1:{port}"
-    runs = []
     try:
         asyncio.run(load(url, images, args.clients, 2, 0.0))
-        for rate in args.rate:
-            rounds = []
-            for _ in range(args.rounds):
-                before = httpx.get(f"{url}/healthz").json()
-                seconds, latencies, errors, faces, client_ms = asyncio.run(
-                    load(url, images, args.clients, args.requests, rate)
-                )
-                after = httpx.get(f"{url}/healthz").json()
-                calls = after["classifier_calls"] - before["classifier_calls"]
-                classified = after["faces_classified"] - before["faces_classified"]
-                mean_batch = classified / calls if calls and workers == 1 else None
-                rounds.append(Run(batching, workers, rate, seconds, latencies, errors, faces, mean_batch, client_ms))
-            runs.append(median_round(rounds))
-        ceilings = []
-        for _ in range(args.rounds):
-            trivial = asyncio.run(load(url, images, args.clients, args.requests, 0.0, trivial=True))
-            ceilings.append(Run(batching, workers, 0.0, trivial[0], trivial[1], trivial[2], 0, None, trivial[4]))
-        ceiling = median_round(ceilings)
+
+        def analyse_round(rate: float) -> Run:
+            before = httpx.get(f"{url}/healthz").json()
+            seconds, latencies, errors, faces, client_ms = asyncio.run(
+                load(url, images, args.clients, args.requests, rate)
+            )
+            after = httpx.get(f"{url}/healthz").json()
+            calls = after["classifier_calls"] - before["classifier_calls"]
+            classified = after["faces_classified"] - before["faces_classified"]
+            mean_batch = classified / calls if calls and workers == 1 else None
+            return Run(batching, workers, rate, seconds, latencies, errors, faces, mean_batch, client_ms)
+
+        def ceiling_round() -> Run:
+            seconds, latencies, errors, _, client_ms = asyncio.run(
+                load(url, images, args.clients, args.requests, 0.0, trivial=True)
+            )
+            return Run(batching, workers, 0.0, seconds, latencies, errors, 0, None, client_ms)
+
+        runs = [median_round([analyse_round(rate) for _ in range(args.rounds)]) for rate in args.rate]
+        ceiling = median_round([ceiling_round() for _ in range(args.rounds)])
     finally:
         server.terminate()
         server.wait(30)

