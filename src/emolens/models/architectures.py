@@ -1,9 +1,9 @@
 """The registered architectures, from the seed projects' small CNN to residual and separable nets.
 
 All take grey 48x48 faces. Widths and depths are arguments, so variants register in one line.
-``input_pool`` averages the face down first (2: to 24x24): the network runs at a quarter of the cost and
-gives up the finest detail of the face (on sharp FER2013 faces, 5.5 points of PublicTest accuracy for
-resnet-s24 against resnet-s; docs/accuracy.md).
+``work_size`` shrinks the face first (24: to 24x24, a quarter of the pixels): the network runs at a
+fraction of the cost and gives up the finest detail of the face (on sharp FER2013 faces, 5.5 points of
+PublicTest accuracy for resnet-s24 against resnet-s; docs/accuracy.md).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from emolens.models.layers import BasicBlock, ClassifierHead, ConvBNAct, SeparableBlock
+from emolens.models.layers import BasicBlock, ClassifierHead, ConvBNAct, Downscale, SeparableBlock
 from emolens.models.registry import register_model
 
 
@@ -71,8 +71,8 @@ class VGG(nn.Module):
 
 
 class ResNet(nn.Module):
-    """ResNet with basic blocks for small inputs: optional average pooling of the input, a 3x3 stem
-    (optionally strided), then stages."""
+    """ResNet with basic blocks for small inputs: optional downscaling of the input to ``work_size``, a
+    3x3 stem (optionally strided), then stages."""
 
     def __init__(
         self,
@@ -81,11 +81,11 @@ class ResNet(nn.Module):
         widths: Sequence[int] = (64, 128, 256, 512),
         depths: Sequence[int] = (2, 2, 2, 2),
         stem_stride: int = 1,
-        input_pool: int = 1,
+        work_size: int | None = None,
         drop_rate: float = 0.2,
     ):
         super().__init__()
-        self.pool = nn.AvgPool2d(input_pool) if input_pool > 1 else nn.Identity()
+        self.pool = Downscale(work_size) if work_size else nn.Identity()
         self.stem = ConvBNAct(in_chans, widths[0], 3, stem_stride)
         stages: list[nn.Module] = []
         cin = widths[0]
@@ -150,7 +150,17 @@ def resnet_s(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module
 
 @register_model("resnet-s24", "resnet-s on the face averaged down to 24x24: a quarter of its cost")
 def resnet_s24(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module:
-    return resnet_s(num_classes, in_chans, **{"input_pool": 2, **kw})
+    return resnet_s(num_classes, in_chans, **{"work_size": 24, **kw})
+
+
+@register_model("resnet-s36", "resnet-s on the face shrunk to 36x36: about half its cost")
+def resnet_s36(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module:
+    return resnet_s(num_classes, in_chans, **{"work_size": 36, **kw})
+
+
+@register_model("resnet-s40", "resnet-s on the face shrunk to 40x40: about two thirds of its cost")
+def resnet_s40(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module:
+    return resnet_s(num_classes, in_chans, **{"work_size": 40, **kw})
 
 
 @register_model("resnet-m", "medium ResNet: strided stem, 4 stages of 2 basic blocks (48-384 wide)")

@@ -1,10 +1,27 @@
-"""Building blocks shared by the architectures: conv-BN-activation, residual and separable blocks, the
-classifier head, and the input-range adapter exported in front of every network."""
+"""Building blocks shared by the architectures: input downscaling, conv-BN-activation, residual and
+separable blocks, the classifier head, and the input-range adapter exported in front of every network."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+class Downscale(nn.Module):
+    """Shrinks the face to ``size`` x ``size`` before the network: 2x2 averaging when the input is twice
+    that size (as exact as it is cheap), else bilinear interpolation. Has no weights, so a network keeps
+    the weights it learned at full size."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: Tensor) -> Tensor:
+        height = x.shape[-1]
+        if height == 2 * self.size:
+            return F.avg_pool2d(x, 2)
+        return F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
 
 
 class ConvBNAct(nn.Sequential):

@@ -60,7 +60,7 @@ class TrainConfig:
 
     ``model`` is the architecture; ``None`` means that of the ``init`` checkpoint, else resnet-s. A
     ``model`` other than the ``init`` checkpoint's starts from its weights where they fit (resnet-s
-    weights into resnet-s24, for one).
+    weights into resnet-s40, for one).
 
     ``labels`` is the label source: ``dataset`` (the folder's or CSV's own labels), ``ferplus`` or
     ``ferplus-majority`` (the 8 FER+ emotions from the crowd votes in ``votes``), or ``blend`` (the
