@@ -18,8 +18,7 @@ class Downscale(nn.Module):
         self.size = size
 
     def forward(self, x: Tensor) -> Tensor:
-        height = x.shape[-1]
-        if height == 2 * self.size:
+        if x.shape[-1] == 2 * self.size:
             return F.avg_pool2d(x, 2)
         return F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
 
