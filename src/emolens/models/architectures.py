@@ -85,7 +85,7 @@ class ResNet(nn.Module):
         drop_rate: float = 0.2,
     ):
         super().__init__()
-        self.pool = Downscale(work_size) if work_size else nn.Identity()
+        self.downscale = Downscale(work_size) if work_size else nn.Identity()
         self.stem = ConvBNAct(in_chans, widths[0], 3, stem_stride)
         stages: list[nn.Module] = []
         cin = widths[0]
@@ -97,7 +97,7 @@ class ResNet(nn.Module):
         self.head = ClassifierHead(cin, num_classes, drop_rate)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.stages(self.stem(self.pool(x))))
+        return self.head(self.stages(self.stem(self.downscale(x))))
 
 
 class SeparableNet(nn.Module):
@@ -153,12 +153,12 @@ def resnet_s24(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Modu
     return resnet_s(num_classes, in_chans, **{"work_size": 24, **kw})
 
 
-@register_model("resnet-s36", "resnet-s on the face shrunk to 36x36: about half its cost")
+@register_model("resnet-s36", "resnet-s on the face shrunk to 36x36: about two thirds of its cost")
 def resnet_s36(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module:
     return resnet_s(num_classes, in_chans, **{"work_size": 36, **kw})
 
 
-@register_model("resnet-s40", "resnet-s on the face shrunk to 40x40: about two thirds of its cost")
+@register_model("resnet-s40", "resnet-s on the face shrunk to 40x40: about three quarters of its cost")
 def resnet_s40(num_classes: int = 7, in_chans: int = 1, **kw: object) -> nn.Module:
     return resnet_s(num_classes, in_chans, **{"work_size": 40, **kw})
 
