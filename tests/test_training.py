@@ -170,7 +170,7 @@ def test_int8_export_agrees_with_fp32(trained, exported, fer_full, tmp_path: Pat
         EmotionClassifier(fp32.path).logits(faces).argmax(1) == EmotionClassifier(int8.path).logits(faces).argmax(1)
     ).mean()
     assert agree > 0.9
-    assert int8.metadata.precision == "int8"
+    assert int8.metadata.precision == "int8" and int8.metadata.training["calibration_faces"] == 256
     assert int8.path.stat().st_size < fp32.path.stat().st_size
 
 
@@ -239,6 +239,18 @@ def test_a_checkpoint_carrying_a_pickle_payload_is_refused_and_nothing_in_it_run
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 2 and "refused" in result.output and "Traceback" not in result.output, args
     assert not marker.exists()
+
+
+def test_export_refuses_an_empty_calibration_sample(trained, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from emolens.cli import app
+
+    args = ["export", str(trained.best_checkpoint), "--out", str(tmp_path / "m.onnx"), "--quantize", "int8"]
+    result = CliRunner().invoke(app, [*args, "--calibration-size", "0"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "calibration_size must be at least 1 training face, got 0" in result.output
+    assert not (tmp_path / "m.onnx").exists()
 
 
 def test_distillation_loss_by_hand() -> None:

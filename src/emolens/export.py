@@ -35,6 +35,7 @@ from emolens.models.layers import InputRangeAdapter
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.runtime.metadata import METADATA_KEY, ModelMetadata
 from emolens.training.checkpoint import load_model
+from emolens.training.config import CALIBRATION_SIZE
 from emolens.training.trainer import normalize
 
 OPSET = 18
@@ -193,7 +194,7 @@ def export_checkpoint(
     *,
     data: str | Path | None = None,
     quantize: str = "none",
-    calibration_size: int = 2048,
+    calibration_size: int = CALIBRATION_SIZE,
     tta: bool = True,
     threads: int | None = None,
     training_info: dict[str, Any] | None = None,
@@ -207,10 +208,13 @@ def export_checkpoint(
     FER+ majority labels for a ``ferplus`` model). ``detector_crops`` also measures accuracy on faces re-framed, detected and cropped by the product;
     ``adapt_range`` puts an :class:`InputRangeAdapter` fitted on the training faces into the graph;
     ``prior_correction`` (``tau``, or ``"auto"``: chosen on the validation split) folds a logit adjustment
-    into the network's last layer (:func:`correct_priors`).
+    into the network's last layer (:func:`correct_priors`); ``calibration_size`` is how many training faces
+    (a stratified sample) calibrate int8 activations.
     """
     if quantize not in QUANTIZE_MODES:
         raise ConfigError(f"quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}")
+    if calibration_size < 1:
+        raise ConfigError(f"calibration_size must be at least 1 training face, got {calibration_size}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     network, state = load_model(checkpoint)
@@ -238,6 +242,7 @@ def export_checkpoint(
             "checkpoint_epoch": state.get("epoch"),
             "labels": label_options(state["config"])["labels"],
             "prior_correction": tau,
+            **({"calibration_faces": calibration_size} if quantize == "int8" else {}),
             **(training_info or {}),
         },
     )

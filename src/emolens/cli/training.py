@@ -12,7 +12,7 @@ from emolens.cli.options import OptionGroup, with_options
 from emolens.cli.shared import DataOption, ThreadsOption, console, err_console, friendly
 from emolens.extras import require_extra
 from emolens.fields import help_of
-from emolens.training.config import TrainConfig
+from emolens.training.config import CALIBRATION_SIZE, TrainConfig
 
 VotesOption = Annotated[Path | None, typer.Option(help=help_of(TrainConfig, "votes"))]
 
@@ -144,6 +144,9 @@ def export(
             "class on the validation split for at most 1 point of its accuracy)."
         ),
     ] = "0",
+    calibration_size: Annotated[
+        int, typer.Option(help="Training faces (a stratified sample) that calibrate the int8 activations.")
+    ] = CALIBRATION_SIZE,
     threads: ThreadsOption = None,
 ) -> None:
     """Export a checkpoint to ONNX with its metadata, calibrate it and measure it (needs the train extra)."""
@@ -157,6 +160,7 @@ def export(
             out,
             data=data,
             quantize=quantize,
+            calibration_size=calibration_size,
             threads=threads,
             adapt_range=adapt_range,
             prior_correction=_strength(prior_correction, "--prior-correction"),

@@ -122,7 +122,9 @@ def write_model_card(
     tau = meta.training.get("prior_correction", 0.0)
     export_cmd = export_command or f"emolens export {checkpoint} --out {model_path.name}" + (
         f" --quantize {meta.precision}" if meta.precision != "fp32" else ""
-    ) + (f" --prior-correction {tau}" if tau else "")
+    ) + (f" --prior-correction {tau}" if tau else "") + (
+        f" --calibration-size {calib}" if (calib := meta.training.get("calibration_faces")) else ""
+    )
     lines = [
         f"# Model card: `{model_path.name}`",
         "",

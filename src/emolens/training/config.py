@@ -20,6 +20,8 @@ SCHEDULES = ("onecycle", "cosine")
 PRECISIONS = ("auto", "fp32", "bf16")
 #: The architecture trained when neither ``model`` nor ``init`` names one.
 DEFAULT_ARCHITECTURE = "resnet-s"
+#: Training faces (a stratified sample) that calibrate the activations of an int8 export.
+CALIBRATION_SIZE = 2048
 
 
 @dataclass(frozen=True)
