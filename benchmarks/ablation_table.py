@@ -25,7 +25,10 @@ KEPT = ("config.json", "summary.json", "metrics.csv", "curves.png")
 
 def cores(hardware: str) -> int:
     """CPU cores a run used, from its hardware line (GPUs count as one device)."""
-    match = re.search(r"\((\d+) threads of (\d+) cores\)", hardware)
+    # "(2 threads of 2 cores)", or as the s-mirror run wrote it: ", 2 cores, AVX2 (2 threads)"
+    match = re.search(r"\((\d+) threads of (\d+) cores\)", hardware) or re.search(
+        r", (\d+) cores, .*\((\d+) threads\)", hardware
+    )
     return min(int(match.group(1)), int(match.group(2))) if match else 1
 
 

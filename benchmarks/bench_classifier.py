@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emolens.cpu import describe_cpu
 from emolens.data import FaceDataset, load_dataset
 from emolens.data.ferplus import evaluation_labels
 from emolens.export import inference_graph, quantize_int8, torch_to_onnx, write_metadata
@@ -132,7 +133,7 @@ def main() -> None:
             rows.append((label, b1, faces_per_second(classifier, faces, 64, args.seconds), scores, fer))
             print(f"measured {label}", flush=True)
     baseline = next((r for r in rows if r[0] == "seed-cnn fp32"), rows[0])
-    print(f"\n# ONNX Runtime classifier, {args.threads} threads (ratios vs {baseline[0]})")
+    print(f"\n# ONNX Runtime classifier, {args.threads} threads (ratios vs {baseline[0]}); {describe_cpu()}")
     print("| model | batch 1 faces/s | batch 64 faces/s | batch 64 vs baseline | PublicTest | PrivateTest |")
     print("|---|---|---|---|---|---|")
     for label, b1, b64, scores, _ in rows:

@@ -35,6 +35,7 @@ from skimage import data as skdata
 import emolens.detection.base
 import emolens.detection.detectors
 from emolens import EmotionRecognizer
+from emolens.cpu import describe_cpu
 from emolens.data import load_dataset
 from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
 from emolens.testing.media import compose_photo
@@ -155,7 +156,9 @@ def photo_table(jpeg: bytes, args: argparse.Namespace) -> None:
         ("yunet", DEFAULT_MAX_SIDE, DEFAULT_MAX_SIDE, "fixed size (before)"),
         ("yunet", 320, 320, "fixed size"),
     ]
-    print(f"# one 640x480 JPEG, one face, {args.threads} threads, {args.repeats} calls: median (min) ms")
+    print(
+        f"# one 640x480 JPEG, one face, {args.threads} threads, {args.repeats} calls: median (min) ms; {describe_cpu()}"
+    )
     print(f"| detector | detection size | total | {' | '.join(STAGES)} | faces |")
     print("|---|---|---|" + "---|" * len(STAGES) + "---|")
     for name, min_side, max_side, what in settings:

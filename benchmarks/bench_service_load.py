@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import socket
 import subprocess
 import sys
@@ -41,6 +40,7 @@ import httpx
 import numpy as np
 
 from emolens import EmotionRecognizer
+from emolens.cpu import describe_cpu
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
 from emolens.testing.media import compose_photo
@@ -215,7 +215,7 @@ def main() -> None:
     images = single_face_images(size, 60)  # type: ignore[arg-type]
     print(
         f"# emolens serve under load: {args.clients} clients x {args.requests} single-face {args.size} JPEGs "
-        f"({len(images)} distinct), median of {args.rounds} rounds, loopback, {os.cpu_count()} cores, serve options: {' '.join(args.serve_option) or 'defaults'}"
+        f"({len(images)} distinct), median of {args.rounds} rounds, loopback, {describe_cpu()}, serve options: {' '.join(args.serve_option) or 'defaults'}"
     )
     print(
         "| batching | workers | offered/s | requests | errors | images/s | p50 ms | p95 ms | p99 ms | faces/image "

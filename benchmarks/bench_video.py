@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from emolens import EmotionRecognizer
+from emolens.cpu import describe_cpu
 from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
@@ -66,7 +67,7 @@ def main() -> None:
     rec = EmotionRecognizer(threads=args.threads, max_side=args.max_side)
     print(
         f"# frames per second, {args.threads} threads, detection from {DEFAULT_MIN_SIDE} up to {args.max_side} px, "
-        f"{args.seconds:.0f} s clips at 30 fps (higher is better)"
+        f"{args.seconds:.0f} s clips at 30 fps (higher is better); {describe_cpu()}"
     )
     print("| clip | decode only | photo loop (baseline) | video, detect every 1 | "
           f"video, detect every {args.every} | every 1 + outputs | every 1 vs baseline |")  # fmt: skip

@@ -21,7 +21,7 @@ Graph = dict[str, set[str]]
 
 #: The folders and top-level modules, lowest first; each may import only those of the layers below it.
 LAYERS: list[set[str]] = [
-    {"errors", "fields", "labels", "paths"},
+    {"cpu", "errors", "fields", "labels", "paths"},
     {"deprecation", "extras", "imageio", "charts"},
     {"models", "runtime"},
     {"data", "detection"},

@@ -18,6 +18,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from emolens.cpu import describe_cpu, vector_level
 from emolens.data import load_dataset
 from emolens.errors import DataError, ModelFileError
 from emolens.extras import EXTRA_OF_MODULE
@@ -114,3 +115,12 @@ def test_ci_runs_the_readme_set_up_and_test_commands() -> None:
     assert "apt-get install -y chromium" in tests and "ruff check ." in tests and "python -m pytest" in tests
     for line in tests.splitlines():
         assert line in ci.splitlines(), line
+
+
+def test_the_cpu_line_names_the_widest_vector_instructions() -> None:
+    assert vector_level({"sse4_2", "avx", "avx2", "fma"}) == "AVX2"
+    assert vector_level({"avx2", "avx512f", "avx512bw"}) == "AVX-512"
+    assert vector_level({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}) == "AVX-512 VNNI"
+    assert vector_level({"sse4_2"}) == "no AVX2"
+    model, cores, level = describe_cpu().rsplit(", ", 2)
+    assert model and cores.endswith(" cores") and level == vector_level()

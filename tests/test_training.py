@@ -293,6 +293,25 @@ def test_a_student_learns_from_a_teacher_checkpoint(trained, fer_full, fer_subse
         )
 
 
+def test_mirrored_teachers_give_a_face_and_its_mirror_the_same_target(trained, fer_full, tmp_path: Path) -> None:
+    """With ``kd_mirror`` the teachers' target is the mean of their answers for the batch and for its mirror
+    image: one target for a face and its mirror, halfway between the two plain answers."""
+    answers = {}
+    for mirror in (False, True):
+        config = TrainConfig(
+            run_dir=str(tmp_path / f"mirror-{mirror}"), max_train=300, teachers=(str(trained.best_checkpoint),),
+            kd_mirror=mirror,
+        )  # fmt: skip
+        trainer = Trainer(config, console=QUIET)
+        trainer._build(fer_full)
+        x = trainer._prepare(trainer.train_x[:32], augment=False)
+        answers[mirror] = trainer.teacher_probs(x), trainer.teacher_probs(x.flip(3))
+    plain, flipped = answers[False]
+    assert (plain - flipped).abs().max() > 0.01  # the teacher is not mirror-symmetric by itself
+    torch.testing.assert_close(answers[True][0], answers[True][1])
+    torch.testing.assert_close(answers[True][0], (plain + flipped) / 2)
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [

@@ -69,7 +69,9 @@ class TrainConfig:
     dataset's labels mixed with the crowd's votes by ``votes_weight``); see :mod:`emolens.data.ferplus`.
 
     ``teachers`` are checkpoints whose averaged, temperature-softened predictions on each augmented
-    batch the model also learns from (knowledge distillation), weighted by ``kd_weight``.
+    batch the model also learns from (knowledge distillation), weighted by ``kd_weight``; with ``kd_mirror``
+    each teacher's predictions are averaged over the batch and its mirror image (test-time augmentation of
+    the teachers, whose mirrored answers are better than their plain ones).
     """
 
     run_dir: str = option("runs/default", "Folder for checkpoints, metrics and curves.", kind=Path)
@@ -113,6 +115,7 @@ class TrainConfig:
     )
     kd_weight: float = option(0.5, "Weight of the distillation loss.")
     kd_temperature: float = option(2.0, "Softmax temperature for distillation.")
+    kd_mirror: bool = option(False, "Teachers also see each batch mirrored; the student learns the average.")
 
     def __post_init__(self) -> None:
         checks = {

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import platform
 from pathlib import Path
 
 import torch
 
+from emolens.cpu import cpu_model, vector_level
 from emolens.errors import ConfigError
 
 
@@ -51,14 +51,7 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype | Non
 
 
 def describe(device: torch.device) -> str:
-    """A one-line description such as ``CPU AMD EPYC (2 threads)`` or ``NVIDIA H100 (CUDA 12.8)``."""
+    """A one-line description such as ``CPU AMD EPYC, AVX2 (2 threads of 2 cores)`` or ``NVIDIA H100 (CUDA 12.8)``."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"CPU {model} ({torch.get_num_threads()} threads of {os.cpu_count()} cores)"
+    return f"CPU {cpu_model()}, {vector_level()} ({torch.get_num_threads()} threads of {os.cpu_count()} cores)"

@@ -234,11 +234,7 @@ class Trainer:
                 logits = self.model(x)
             loss = soft_cross_entropy(logits, target, cfg.label_smoothing, self.weights)
             if self.teachers:
-                with torch.no_grad(), self._autocast():
-                    teacher_probs = torch.stack(
-                        [F.softmax(t(x).float() / cfg.kd_temperature, 1) for t in self.teachers]
-                    ).mean(0)
-                distilled = distillation_loss(logits, teacher_probs, cfg.kd_temperature)
+                distilled = distillation_loss(logits, self.teacher_probs(x), cfg.kd_temperature)
                 loss = (1 - cfg.kd_weight) * loss + cfg.kd_weight * distilled
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -251,6 +247,15 @@ class Trainer:
             seen += len(index)
             progress.update(task, advance=1, metrics=f"loss {total_loss / seen:.3f}  acc {100 * correct / seen:.1f}%")
         return total_loss / seen, correct / seen
+
+    @torch.no_grad()
+    def teacher_probs(self, x: torch.Tensor) -> torch.Tensor:
+        """The teachers' mean softened probabilities for a prepared batch (and its mirror, with ``kd_mirror``)."""
+        cfg = self.config
+        views = (x, x.flip(3)) if cfg.kd_mirror else (x,)
+        with self._autocast():
+            probs = [F.softmax(t(v).float() / cfg.kd_temperature, 1) for t in self.teachers for v in views]
+        return torch.stack(probs).mean(0)
 
     @torch.no_grad()
     def predict_logits(self, model: nn.Module, images: torch.Tensor, batch: int = 512) -> torch.Tensor:
