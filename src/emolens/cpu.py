@@ -8,6 +8,7 @@ inference and its benchmarks do not need it.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from pathlib import Path
@@ -21,17 +22,19 @@ VECTOR_LEVELS = (
 )
 
 
-def _cpuinfo() -> tuple[str, set[str]]:
-    """The model name and the flags of the first processor in ``/proc/cpuinfo`` (empty where there is none)."""
+@functools.cache
+def _cpuinfo() -> tuple[str, frozenset[str]]:
+    """The model name and the flags of the first processor in ``/proc/cpuinfo`` (empty where there is none),
+    read once per process."""
     path = Path("/proc/cpuinfo")
-    model, flags = "", set()
+    model, flags = "", frozenset[str]()
     if path.exists():
         for line in path.read_text().splitlines():
             key, _, value = line.partition(":")
             if key.strip() == "model name" and not model:
                 model = value.strip()
             elif key.strip() == "flags" and not flags:
-                flags = set(value.split())
+                flags = frozenset(value.split())
     return model or platform.processor() or platform.machine(), flags
 
 
@@ -40,13 +43,17 @@ def cpu_model() -> str:
     return _cpuinfo()[0]
 
 
-def vector_level(flags: set[str] | None = None) -> str:
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as ``/proc/cpuinfo`` names them (``avx2``, ``amx_bf16``, ...); empty off Linux."""
+    return _cpuinfo()[1]
+
+
+def vector_level(flags: set[str] | frozenset[str] | None = None) -> str:
     """The widest of :data:`VECTOR_LEVELS` among ``flags`` (this CPU's by default), or ``no AVX2``."""
-    flags = _cpuinfo()[1] if flags is None else flags
+    flags = cpu_flags() if flags is None else flags
     return next((name for flag, name in VECTOR_LEVELS if flag in flags), "no AVX2")
 
 
 def describe_cpu() -> str:
     """A one-line description such as ``AMD EPYC, 2 cores, AVX2``."""
-    model, flags = _cpuinfo()
-    return f"{model}, {os.cpu_count()} cores, {vector_level(flags)}"
+    return f"{cpu_model()}, {os.cpu_count()} cores, {vector_level()}"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import torch
 
-from emolens.cpu import cpu_model, vector_level
+from emolens.cpu import cpu_flags, cpu_model, vector_level
 from emolens.errors import ConfigError
 
 
@@ -35,8 +34,7 @@ def bf16_faster(device: torch.device) -> bool:
         return False
     if device.type == "cuda":
         return True
-    cpuinfo = Path("/proc/cpuinfo")
-    return cpuinfo.exists() and " amx_bf16" in cpuinfo.read_text()
+    return "amx_bf16" in cpu_flags()
 
 
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
