@@ -8,7 +8,7 @@ fixed size, the old default): planted faces found (IoU > 0.4 with a detection), 
 the mean detection ms per photo (2 threads). The WIDER FACE AP of the same settings comes from
 ``emolens detectors benchmark --data ../shared/data/widerface-val-subset --max-side 1280 --min-side N``.
 
-    python benchmarks/bench_detection_sizes.py [--photos 60] [--min-side 1280 160 240 320] [--max-side 1280]
+    python benchmarks/bench_detection_sizes.py [--photos 60] [--min-side 1280 160 240 320] [--max-side 1280] [--detector yunet]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 import cv2
 import numpy as np
 
-from emolens.detection import create_detector
+from emolens.detection import DEFAULT_DETECTOR, create_detector
 from emolens.detection.base import iou
 from emolens.labels import FER_CLASSES
 from emolens.paths import default_data_path
@@ -57,14 +57,15 @@ def main() -> None:
     parser.add_argument("--min-side", type=int, nargs="+", default=[1280, 160, 240, 320])
     parser.add_argument("--max-side", type=int, default=1280)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--detector", default=DEFAULT_DETECTOR, help="Detector (see `emolens detectors list`).")
     args = parser.parse_args()
     photos = composed_photos(args.photos)
     planted = sum(len(b) for _, b in photos)
     print(f"# {len(photos)} composed test photos, {planted} planted faces, detection up to {args.max_side} px")
-    print("| yunet, detection size | faces found | recall | extra detections | ms per photo |")
+    print(f"| {args.detector}, detection size | faces found | recall | extra detections | ms per photo |")
     print("|---|---|---|---|---|")
     for min_side in args.min_side:
-        detector = create_detector("yunet", min_side=min_side, max_side=args.max_side, threads=args.threads)
+        detector = create_detector(args.detector, min_side=min_side, max_side=args.max_side, threads=args.threads)
         detector.detect_array(photos[0][0])
         found = extra = 0
         started = time.perf_counter()

@@ -37,6 +37,7 @@ import emolens.detection.detectors
 from emolens import EmotionRecognizer
 from emolens.cpu import describe_cpu
 from emolens.data import load_dataset
+from emolens.detection import DEFAULT_DETECTOR
 from emolens.detection.base import DEFAULT_MAX_SIDE, DEFAULT_MIN_SIDE
 from emolens.testing.media import compose_photo
 
@@ -152,9 +153,9 @@ def fer_times(python: str, jpeg: bytes, repeats: int) -> tuple[list[float], int]
 
 def photo_table(jpeg: bytes, args: argparse.Namespace) -> None:
     settings = [
-        ("yunet", DEFAULT_MIN_SIDE, DEFAULT_MAX_SIDE, "default"),
-        ("yunet", DEFAULT_MAX_SIDE, DEFAULT_MAX_SIDE, "fixed size (before)"),
-        ("yunet", 320, 320, "fixed size"),
+        (DEFAULT_DETECTOR, DEFAULT_MIN_SIDE, DEFAULT_MAX_SIDE, "default"),
+        ("yunet", DEFAULT_MIN_SIDE, DEFAULT_MAX_SIDE, "default sizes (the default detector before)"),
+        ("yunet", DEFAULT_MAX_SIDE, DEFAULT_MAX_SIDE, "fixed size (first version)"),
     ]
     print(
         f"# one 640x480 JPEG, one face, {args.threads} threads, {args.repeats} calls: median (min) ms; {describe_cpu()}"

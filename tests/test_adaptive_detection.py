@@ -6,9 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from emolens.detection import create_detector
+from emolens.detection import create_detector, list_detectors
 from emolens.detection.base import DEFAULT_MIN_SIDE, Detector, iou
 from emolens.errors import ConfigError
+
+
+def list_detectors_with_network() -> list[str]:
+    """The installed detectors that look at the image (all but ``whole-image``)."""
+    return [name for name in list_detectors() if name != "whole-image"]
 
 
 def _found(detector: Detector, photo: np.ndarray, planted: np.ndarray) -> int:
@@ -16,13 +21,23 @@ def _found(detector: Detector, photo: np.ndarray, planted: np.ndarray) -> int:
     return sum(bool(len(boxes)) and iou(box, boxes).max() > 0.4 for box in planted)
 
 
+#: RetinaFace's coarse pass scores the two pasted 80-px FER2013 crops of this photo (40 px at 320) 0.04 and
+#: 0.01, under its 0.1 candidate score: nothing asks for the closer look there (docs/performance.md).
+UNSEEN_BY_RETINAFACE = pytest.mark.xfail(strict=True, reason="no candidate in RetinaFace's coarse pass")
+
+
 @pytest.mark.parametrize(
-    ("size", "sides", "seed"), [((1280, 720), [300, 130, 130], 0), ((640, 480), [200, 80, 80], 3)]
-)  # fmt: skip
-def test_small_faces_next_to_a_large_one_get_a_closer_look(compose, sharp_faces, size, sides, seed) -> None:
+    ("name", "size", "sides", "seed"),
+    [
+        pytest.param(name, size, sides, seed, marks=[UNSEEN_BY_RETINAFACE] if (name, seed) == ("retinaface", 3) else [])
+        for name in list_detectors_with_network()
+        for size, sides, seed in [((1280, 720), [300, 130, 130], 0), ((640, 480), [200, 80, 80], 3)]
+    ],
+)
+def test_small_faces_next_to_a_large_one_get_a_closer_look(compose, sharp_faces, name, size, sides, seed) -> None:
     faces = sharp_faces[0][np.arange(0, len(sharp_faces[0]), len(sharp_faces[0]) // 3)[:3] + seed]
     photo, planted = compose(faces, size=size, face_px=sides, seed=seed)
-    adaptive = create_detector("yunet", threads=2)
+    adaptive = create_detector(name, threads=2)
     passes: list[tuple[int, ...]] = []
     network = adaptive._detect
 
@@ -34,7 +49,7 @@ def test_small_faces_next_to_a_large_one_get_a_closer_look(compose, sharp_faces,
     assert _found(adaptive, photo, planted) == len(planted)
     full = photo.shape[0] * photo.shape[1]
     assert len(passes) > 1 and all(h * w < full for h, w in passes)  # closer looks, each less than the full image
-    coarse_only = create_detector("yunet", min_side=DEFAULT_MIN_SIDE, max_side=DEFAULT_MIN_SIDE, threads=2)
+    coarse_only = create_detector(name, min_side=DEFAULT_MIN_SIDE, max_side=DEFAULT_MIN_SIDE, threads=2)
     assert _found(coarse_only, photo, planted) < len(planted)
 
 

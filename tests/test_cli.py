@@ -20,7 +20,7 @@ runner = CliRunner()
 
 
 def test_analyze_prints_json_and_writes_annotated_images(compose, sharp_faces, tmp_path: Path) -> None:
-    photo, boxes = compose(sharp_faces[0][:3], size=(900, 600), face_px=160, seed=7)
+    photo, boxes = compose(sharp_faces[0][:3], size=(900, 600), face_px=200, seed=7)
     cv2.imwrite(str(tmp_path / "group.jpg"), photo)
     (tmp_path / "broken.jpg").write_text("nope")
     out = tmp_path / "out"

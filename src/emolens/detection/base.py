@@ -6,9 +6,11 @@ cut from the full-resolution image.
 
 The size of that copy follows the image and its faces. Detection starts on a copy ``min_side`` pixels
 long and looks closer (a larger copy, up to ``max_side``) only while small faces are likely: when it
-found no face, a face smaller than :data:`CLOSE_LOOK_PX` at that size, or a weaker candidate. The
-next size is the one at which the smallest of them would be :data:`CLOSE_LOOK_PX` long (at least
-twice the last one), on the region around them or the whole image. A photo whose faces are large is
+found no face, a face smaller than ``close_look_px`` at that size, or a weaker candidate. The
+next size is the one at which the smallest of them would be ``close_look_px`` long (at least
+twice the last one), on the region around them or the whole image. ``close_look_px``, ``unseen_px``
+and ``candidate_score`` are class attributes: each detector has its own, measured on WIDER FACE and
+the project's composed photos (docs/performance.md). A photo whose faces are large is
 done after one small, fast pass (and a close look at a small region where needed); a
 crowd of small faces is detected at ``max_side``, as with one fixed size (``min_side = max_side``).
 """
@@ -55,13 +57,6 @@ MIN_FACE_HELP = "Ignore faces smaller than this many pixels (0: keep all)."
 DEFAULT_MIN_FACE = 20
 MAX_SIDE_HELP = "Longest side of the copy the detector may look at (0: the full-size image)."
 MIN_SIDE_HELP = "Longest side of the first, coarse detection pass; larger passes only where small faces are likely."
-#: A face (or candidate) shorter than this at the size it was found at gets a closer look.
-CLOSE_LOOK_PX = 48
-#: ... and if it is shorter than this, faces like it may have gone unseen anywhere: the whole image gets it
-#: (at 24, the second of two 900-px faces of an 8000x6000 photo, 36 px at 320, was never looked for).
-UNSEEN_PX = 40
-#: Score down to which a detection counts as a candidate for those decisions (it is not returned).
-CANDIDATE_SCORE = 0.3
 #: A closer look covers the small faces with this many times their size of context on each side ...
 CONTEXT = 1.0
 #: ... or the whole image, when that would cover more than this share of it.
@@ -81,6 +76,13 @@ class Detector(ABC):
     name: ClassVar[str]
     default_score_threshold: ClassVar[float] = 0.5
     description: ClassVar[str] = ""
+    #: A face (or candidate) shorter than this at the size it was found at gets a closer look.
+    close_look_px: ClassVar[int] = 48
+    #: ... and if it is shorter than this, faces like it may have gone unseen anywhere: the whole image gets it
+    #: (at 24, the second of two 900-px faces of an 8000x6000 photo, 36 px at 320, was never looked for).
+    unseen_px: ClassVar[int] = 40
+    #: Score down to which a detection counts as a candidate for those decisions (it is not returned).
+    candidate_score: ClassVar[float] = 0.3
 
     def __init__(
         self,
@@ -128,7 +130,7 @@ class Detector(ABC):
         found: list[np.ndarray] = []
         while looks:
             region, scale = looks.pop()
-            raw = self._detect_region(image, region, scale, min(CANDIDATE_SCORE, self.score_threshold, keep))
+            raw = self._detect_region(image, region, scale, min(self.candidate_score, self.score_threshold, keep))
             found.append(np.column_stack([raw, np.full(len(raw), scale, np.float32)]))
             closer = self._closer_look(raw, region, scale, top / max(h, w), whole)
             if closer is not None:
@@ -150,14 +152,16 @@ class Detector(ABC):
             return None
         sizes = (raw[:, 2:4] - raw[:, 0:2]).max(axis=1)
         weak = raw[:, 4] < self.score_threshold
-        small = ((sizes * scale < CLOSE_LOOK_PX) | weak) & (raw[:, 4] >= min(CANDIDATE_SCORE, self.score_threshold))
+        small = ((sizes * scale < self.close_look_px) | weak) & (
+            raw[:, 4] >= min(self.candidate_score, self.score_threshold)
+        )
         if not small.any():
             if region == whole and not (raw[:, 4] >= self.score_threshold).any():
                 return whole, min(top, 2 * scale)  # nothing found: the faces may all be too small
             return None
         smallest = float(sizes[small].min())
-        closer = min(top, max(2 * scale, CLOSE_LOOK_PX / smallest))
-        if smallest * scale < UNSEEN_PX:
+        closer = min(top, max(2 * scale, self.close_look_px / smallest))
+        if smallest * scale < self.unseen_px:
             return region, closer
         grow = CONTEXT * float(sizes[small].max())
         x1, y1 = raw[small, :2].min(axis=0) - grow

@@ -23,6 +23,7 @@ class DetectorCropScore:
     """How a model fares on detector crops of one split."""
 
     split: str
+    detector: str
     count: int
     detected: float
     accuracy_detected: float
@@ -70,6 +71,7 @@ def detector_crop_score(
     hits = predicted == labels
     return DetectorCropScore(
         split=split,
+        detector=recognizer.face_detector.name,
         count=len(images),
         detected=float(found.mean()) if len(images) else 0.0,
         accuracy_detected=float(hits[found].mean()) if found.any() else 0.0,

@@ -220,7 +220,8 @@ def write_model_card(
         f"({100 * float(np.min(test.recall)):.1f} % on PrivateTest); rare classes have a few hundred training faces.",
         "- Faces cut from photos by a detector are framed differently from FER2013's crops: the detector column is "
         "measured with each face upscaled to 96-192 px, placed off-centre in a larger picture, found by the default "
-        "detector (yunet), cropped and classified; the faces it does not find (many FER2013 crops are drawings, "
+        f"detector ({test.extra.get('detector_crops', {}).get('detector', '-')}), cropped and classified; the faces "
+        "it does not find (many FER2013 crops are drawings, "
         "profiles or not faces at all) are left out of that accuracy.",
         "",
     ]

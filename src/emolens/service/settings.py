@@ -38,7 +38,7 @@ class ServiceSettings:
     detector setting means :class:`~emolens.pipeline.recognizer.EmotionRecognizer`'s default."""
 
     model: str | None = option(None, "Bundled model name or .onnx file.", short="-m")
-    detector: str | None = option(None, "Face detector (unset: yunet).")
+    detector: str | None = option(None, "Face detector (unset: the default of `emolens detectors list`).")
     score_threshold: float | None = option(None, "Minimum detector score.")
     min_face: int | None = option(None, "Ignore faces smaller than this many pixels.")
     max_side: int | None = option(None, MAX_SIDE_HELP)
