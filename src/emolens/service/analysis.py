@@ -2,8 +2,8 @@
 decode and detect, and the classifier fed by the micro-batcher (or called per request).
 
 Decoding checks the pixel count from the image header before decoding, so a small file that would
-decode to a huge image is refused without allocating it. The detector (libfacedetection through
-ctypes) and ONNX Runtime both release Python's GIL while they run, so the pool's threads detect side by
+decode to a huge image is refused without allocating it. Both detectors (RetinaFace in ONNX Runtime,
+libfacedetection through ctypes) and the classifier release Python's GIL while they run, so the pool's threads detect side by
 side, with one CPU thread each by default (``ServiceSettings.threads``), while the event loop goes on
 reading and answering requests.
 """
