@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -29,7 +31,7 @@ def test_boxes_are_the_packages_own_decoding(photo_bgr, side) -> None:
     image = cv2.resize(photo_bgr, (side, side * photo_bgr.shape[0] // photo_bgr.shape[1]))
     detector = create_detector("retinaface", threads=1)
     ours = detector._detect(image, 0.1)
-    x = np.ascontiguousarray((image.astype(np.float32) - np.float32((104, 117, 127))).transpose(2, 0, 1)[None])
+    x = np.ascontiguousarray((image.astype(np.float32) - np.float32(detector.MEAN)).transpose(2, 0, 1)[None])
     theirs = postprocess(list(detector._session.run(None, {"input": x})), *x.shape, score_threshold=0.1)[0]
     assert len(ours) == len(theirs) >= 1
     for face, row in zip(sorted(theirs, key=lambda f: -f.score), ours[np.argsort(-ours[:, 4])], strict=True):
@@ -43,6 +45,14 @@ def test_the_default_is_retinaface_where_installed_else_yunet(monkeypatch) -> No
     assert DEFAULT_DETECTOR == detectors.default_detector() == "retinaface"
     monkeypatch.setattr(detectors.RetinaFaceDetector, "available", classmethod(lambda cls: False))
     assert detectors.default_detector() == "yunet"
+
+
+def test_choosing_the_default_does_not_import_the_package() -> None:
+    """``import emolens.detection`` asks whether RetinaFace is installed without running its ``__init__``
+    (ONNX Runtime and a 5-MB weights module), so commands that never detect do not pay for it."""
+    probe = "import sys, emolens.detection as d; print(d.DEFAULT_DETECTOR, 'retinaface' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["retinaface", "False"]
 
 
 def test_both_detectors_find_the_same_face(photo_bgr) -> None:

