@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from emolens.cli.shared import MAX_SIDE_HELP, MIN_SIDE_HELP, console, err_console, friendly
+from emolens.cli.shared import MAX_SIDE_HELP, MIN_FACE_HELP, MIN_SIDE_HELP, console, err_console, friendly
 from emolens.detection.base import DEFAULT_MIN_SIDE
 from emolens.extras import require_extra
 
@@ -44,6 +44,7 @@ def detectors_benchmark(
     min_side: Annotated[
         int, typer.Option(help=MIN_SIDE_HELP + " Set it to --max-side for one fixed size.")
     ] = DEFAULT_MIN_SIDE,
+    min_face: Annotated[int, typer.Option(help=MIN_FACE_HELP + " Applied before scoring, as analyze applies it.")] = 0,
     out: Annotated[Path, typer.Option(help="Folder for results.json, results.md and the PR plot.")] = Path(
         "detector-benchmark"
     ),
@@ -55,10 +56,12 @@ def detectors_benchmark(
 
     names = detector or [n for n in list_detectors() if n != "whole-image"]
     with err_console.status("benchmarking") as status:
-        scores = benchmark(names, data, max_side=max_side, min_side=min_side, progress=status.update)
+        scores = benchmark(names, data, max_side=max_side, min_side=min_side, min_face=min_face, progress=status.update)
     out.mkdir(parents=True, exist_ok=True)
     rows = [s.row() for s in scores]
     sizes = f"{max_side} px" if min_side >= max_side > 0 else f"{min_side} px up to {max_side or 'full size'}"
+    if min_face:
+        sizes += f", faces of {min_face} px and more"
     table = Table(*(str(k) for k in rows[0]), title=f"face detectors on {data} at {sizes}")
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))

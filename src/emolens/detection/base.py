@@ -242,6 +242,13 @@ class DetectionArray:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def at_least(self, min_size: float) -> DetectionArray:
+        """The detections whose longer side is at least ``min_size`` pixels (all of them for 0)."""
+        if not min_size or not len(self):
+            return self
+        keep = np.maximum(self.boxes[:, 2] - self.boxes[:, 0], self.boxes[:, 3] - self.boxes[:, 1]) >= min_size
+        return DetectionArray(self.boxes[keep], self.scores[keep])
+
     def to_detections(self) -> list[Detection]:
         return [Detection(tuple(map(float, b)), float(s)) for b, s in zip(self.boxes, self.scores, strict=True)]  # type: ignore[arg-type]
 

@@ -5,6 +5,9 @@ faces above a minimum height (all faces; 20 px, the smallest the product keeps b
 Ground-truth faces that are marked invalid or smaller than the minimum height are ignore regions:
 detecting them is neither a hit nor a false alarm; nor is an unmatched detection smaller than the
 minimum height (COCO's rule for size ranges).
+
+``min_face`` scores what ``analyze`` returns rather than the detector's raw output: detections whose
+longer side is under it are dropped first, as the product's ``min_face`` option (default 20 px) does.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class DetectorScore:
 
     detector: str
     min_height: int
+    min_face: int
     faces: int
     ap: float
     precision: float
@@ -104,7 +108,7 @@ class DetectorScore:
 
     def row(self) -> dict[str, object]:
         return {
-            "detector": self.detector, "min_height": self.min_height, "faces": self.faces, "ap": round(self.ap, 4),
+            "detector": self.detector, "min_height": self.min_height, "min_face": self.min_face, "faces": self.faces, "ap": round(self.ap, 4),
             "precision": round(self.precision, 4), "recall": round(self.recall, 4), "score_threshold": self.score_threshold,
             **{f"ms_{t}_threads": round(v, 2) for t, v in self.ms_per_image.items()},
         }  # fmt: skip
@@ -131,10 +135,12 @@ def benchmark(
     min_side: int = DEFAULT_MIN_SIDE,
     min_heights: Sequence[int] = (0, DEFAULT_MIN_FACE, 32, 48),
     thread_counts: Sequence[int] = (1, 2),
+    min_face: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> list[DetectorScore]:
     """Score and time each named detector on the WIDER FACE subset at ``data`` (detection sizes from
-    ``min_side`` up to ``max_side``, as in :class:`~emolens.detection.base.Detector`)."""
+    ``min_side`` up to ``max_side``, as in :class:`~emolens.detection.base.Detector`), keeping only detections
+    of at least ``min_face`` pixels."""
     truth = read_widerface(data)
     images = [read_image(t.path) for t in truth]
     scores: list[DetectorScore] = []
@@ -142,7 +148,7 @@ def benchmark(
         if progress:
             progress(f"{name}: detecting")
         detector = create_detector(name, max_side=max_side, min_side=min_side, threads=max(thread_counts))
-        found = [detector.detect_array(image, score_threshold=0.02) for image in images]
+        found = [detector.detect_array(image, score_threshold=0.02).at_least(min_face) for image in images]
         timings = {}
         for threads in thread_counts:
             if progress:
@@ -162,6 +168,7 @@ def benchmark(
                 DetectorScore(
                     name,
                     min_height,
+                    min_face,
                     positives,
                     ap,
                     tp / max(tp + fp, 1),

@@ -153,12 +153,7 @@ class EmotionRecognizer:
 
     def detect(self, image: np.ndarray) -> DetectionArray:
         """Faces of a BGR image at least ``min_face`` pixels large, best first."""
-        found = self.face_detector.detect_array(image)
-        if self.min_face and len(found):
-            size = np.maximum(found.boxes[:, 2] - found.boxes[:, 0], found.boxes[:, 3] - found.boxes[:, 1])
-            keep = size >= self.min_face
-            found = DetectionArray(found.boxes[keep], found.scores[keep])
-        return found
+        return self.face_detector.detect_array(image).at_least(self.min_face)
 
     def _prepare(self, source: Any, name: str | None = None) -> Prepared:
         name = name or source_name(source)
