@@ -32,7 +32,7 @@ from emolens.testing.media import compose_photo
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 
 
-def test_faces() -> np.ndarray:
+def sample_faces() -> np.ndarray:
     """The first six PublicTest faces of each class (42, grey)."""
     root = default_data_path() / "test"
     return np.stack(
@@ -46,7 +46,7 @@ def test_faces() -> np.ndarray:
 
 def composed_photos(count: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """``count`` photos (BGR) with their planted boxes."""
-    faces = test_faces()
+    faces = sample_faces()
     rng = np.random.default_rng(0)
     photos = []
     for k in range(count):
@@ -73,7 +73,7 @@ def found_count(detector: Detector, photos: list[tuple[np.ndarray, np.ndarray]])
 
 def size_sweep(names: list[str], face_px: list[int], threads: int) -> None:
     """Per detector and pasted face size: how many of the 42 faces one full-size pass finds."""
-    faces = test_faces()
+    faces = sample_faces()
     print(f"# one pasted face per 640x480 photo, {len(faces)} faces per size, one pass at 640 px")
     print("| detector | " + " | ".join(f"{px} px" for px in face_px) + " |")
     print("|---|" + "---|" * len(face_px))

@@ -64,3 +64,5 @@ def test_the_cli_passes_min_face_and_writes_it_into_the_results(wider_root: Path
     assert "faces of 20 px and more" in " ".join(result.output.split())
     rows = json.loads((out / "results.json").read_text())
     assert {r["min_face"] for r in rows} == {20} and (out / "pr.png").is_file()
+    refused = CliRunner().invoke(app, [*args, "--min-face", "-1", "--out", str(out)])
+    assert refused.exit_code != 0 and "min_face must be >= 0" in refused.output
