@@ -220,6 +220,12 @@ def check_sides(max_side: int, min_side: int) -> None:
         raise ConfigError(f"min_side must be >= 1, got {min_side}")
 
 
+def check_min_face(min_face: int) -> None:
+    """:class:`ConfigError` unless ``min_face >= 0``."""
+    if min_face < 0:
+        raise ConfigError(f"min_face must be >= 0, got {min_face}")
+
+
 def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """IoU of one box with many (x1, y1, x2, y2)."""
     x1 = np.maximum(box[0], boxes[:, 0])

@@ -24,11 +24,12 @@ from emolens.detection.base import (
     DEFAULT_MIN_FACE,
     DEFAULT_MIN_SIDE,
     DetectionArray,
+    check_min_face,
     create_detector,
     detector_class,
     iou,
 )
-from emolens.errors import ConfigError, DataError
+from emolens.errors import DataError
 from emolens.imageio import read_image
 
 GT_FILE = "wider_face_val_bbx_gt.txt"
@@ -141,8 +142,7 @@ def benchmark(
     """Score and time each named detector on the WIDER FACE subset at ``data`` (detection sizes from
     ``min_side`` up to ``max_side``, as in :class:`~emolens.detection.base.Detector`), keeping only detections
     of at least ``min_face`` pixels."""
-    if min_face < 0:
-        raise ConfigError(f"min_face must be >= 0, got {min_face}")
+    check_min_face(min_face)
     truth = read_widerface(data)
     images = [read_image(t.path) for t in truth]
     scores: list[DetectorScore] = []

@@ -25,6 +25,7 @@ from emolens.detection.base import (
     DEFAULT_MIN_FACE,
     DEFAULT_MIN_SIDE,
     DetectionArray,
+    check_min_face,
     check_sides,
     detector_class,
 )
@@ -108,8 +109,7 @@ class EmotionRecognizer:
         self.min_side = min_side
         self.margin = margin
         self.threads = threads
-        if min_face < 0:
-            raise ConfigError(f"min_face must be >= 0, got {min_face}")
+        check_min_face(min_face)
         check_sides(
             DEFAULT_MAX_SIDE if max_side is None else max_side, DEFAULT_MIN_SIDE if min_side is None else min_side
         )
