@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -15,6 +16,7 @@ from emolens.data import load_dataset
 from emolens.evaluation.robustness import CORRUPTIONS
 from emolens.runtime.bundled import bundled_names
 from emolens.runtime.classifier import EmotionClassifier
+from votes import SHARED_VOTES
 
 runner = CliRunner()
 
@@ -87,6 +89,17 @@ def test_data_info_and_evaluate_on_real_faces(fer_subset: Path, tmp_path: Path) 
     assert {row["corruption"] for row in robustness} == set(CORRUPTIONS) and len(robustness) == 30
     assert "val: robustness" in report.stdout and (tmp_path / "eval" / "val_robustness.png").exists()
     assert "| jpeg (quality) | 75: " in (tmp_path / "eval" / "report.md").read_text()
+
+
+def test_data_report_finds_the_ferplus_votes_beside_the_data(fer_subset: Path, tmp_path: Path) -> None:
+    shutil.copytree(fer_subset, tmp_path / "fer2013")
+    (tmp_path / "ferplus").mkdir()
+    (tmp_path / "ferplus" / "votes.csv").symlink_to(SHARED_VOTES)
+    result = runner.invoke(app, ["data", "report", str(tmp_path / "fer2013"), "--out", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    assert "FER+ crowd:" in result.stdout and "is the class it reads as labelled least often" in result.stdout
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "## Agreement with the crowd (FER+ votes)" in text and "| fear | " in text
 
 
 def test_models_bundled_lists_every_shipped_model_with_its_measured_accuracy() -> None:

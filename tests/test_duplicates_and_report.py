@@ -1,4 +1,4 @@
-"""Duplicate finder on planted duplicates and the data report on real FER2013 faces."""
+"""Duplicate finder on planted duplicates and the data report on real FER2013 faces (with FER+ votes)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from emolens.data import read_folder
 from emolens.data.dataset import FaceDataset
 from emolens.data.duplicates import find_duplicates
+from emolens.data.ferplus import crowd_agreement, read_votes
 from emolens.data.quality import estimate_blur, gaussian_blur
 from emolens.data.report import build_report
+from emolens.labels import FER_CLASSES
+from votes import SHARED_VOTES, counts
 
 
 def test_planted_duplicates_are_found_and_distinct_faces_are_not(sharp_faces: tuple[np.ndarray, np.ndarray]) -> None:
@@ -45,9 +49,14 @@ def test_report_on_real_faces_finds_blank_images_duplicates_and_a_blurred_split(
     fer_subset: Path, tmp_path: Path
 ) -> None:
     data = read_folder(fer_subset)
-    sharp = build_report(data, tmp_path / "sharp")
+    sharp = build_report(data, tmp_path / "sharp", votes=SHARED_VOTES)
     assert not any(est["blurred"] for est in sharp.blur.values()), sharp.blur
-    assert "much blurrier" not in (tmp_path / "sharp" / "report.md").read_text()
+    text = (tmp_path / "sharp" / "report.md").read_text()
+    assert "much blurrier" not in text
+    expected = crowd_agreement(data, read_votes(SHARED_VOTES).lookup(data.sources))
+    assert sharp.agreement == expected and set(expected) == {"train", "val", "test"}
+    assert f"| fear | {100 * expected['train']['fear']['share']:.0f} % / " in text
+    assert (tmp_path / "sharp" / "crowd_agreement.png").stat().st_size > 0
 
     blank = np.full((1, 48, 48), 128, np.uint8)
     test_face = int(np.flatnonzero(data.splits == 2)[0])
@@ -63,7 +72,8 @@ def test_report_on_real_faces_finds_blank_images_duplicates_and_a_blurred_split(
         np.concatenate([data.sources, ["blank.png", "copy.png"]]),
         data.root,
     )
-    report = build_report(planted, tmp_path)
+    report = build_report(planted, tmp_path)  # no votes: no agreement section
+    assert report.agreement == {} and "FER+ votes" not in (tmp_path / "report.md").read_text()
     assert "blank.png" in report.blank
     assert report.duplicate_counts.get("exact across val-test", 0) >= 1
     assert report.blur["train"]["blurred"] and 2.5 <= report.blur["train"]["sigma"] <= 3.5
@@ -81,3 +91,27 @@ def test_report_on_real_faces_finds_blank_images_duplicates_and_a_blurred_split(
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["counts"]["train"]["happy"] == data.class_counts()["train"]["happy"]
     assert "the train split is much blurrier" in (tmp_path / "report.md").read_text()
+
+
+def test_crowd_agreement_per_split_and_class_by_hand(sharp_faces: tuple[np.ndarray, np.ndarray]) -> None:
+    faces, _ = sharp_faces
+    fear, happy = FER_CLASSES.index("fear"), FER_CLASSES.index("happy")
+    dataset = FaceDataset(
+        faces[:5], np.array([fear, fear, happy, happy, happy], np.int16), np.array([0, 0, 0, 0, 2], np.int8),
+        FER_CLASSES, np.array([f"face{i}" for i in range(5)]),
+    )  # fmt: skip
+    votes = np.array(
+        [
+            counts(fear=10),
+            counts(neutral=6, sad=4),  # the crowd disagrees
+            counts(happy=8, neutral=2),
+            [np.nan] * 10,  # no votes: left out
+            counts(surprise=7, happy=3),
+        ],
+        np.float32,
+    )
+    agreement = crowd_agreement(dataset, votes)
+    assert agreement["train"]["fear"] == {"faces": 2, "share": 0.5, "favourite": 0.5}
+    assert agreement["train"]["happy"] == pytest.approx({"faces": 1, "share": 0.8, "favourite": 1.0})
+    assert agreement["test"] == {"happy": pytest.approx({"faces": 1, "share": 0.3, "favourite": 0.0})}
+    assert "val" not in agreement

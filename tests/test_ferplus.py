@@ -12,17 +12,11 @@ from emolens.data import FaceDataset, load_dataset, write_csv
 from emolens.data.ferplus import apply_labels, majority_labels, read_votes, vote_distribution
 from emolens.errors import DataError
 from emolens.labels import FER_CLASSES, FERPLUS_CLASSES
+from votes import SHARED_VOTES, counts
 
-SHARED_VOTES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ferplus" / "votes.csv"
 #: Columns of Microsoft's fer2013new.csv.
 MICROSOFT = ["Usage", "Image name", "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
              "contempt", "unknown", "NF"]  # fmt: skip
-
-
-def counts(**votes: int) -> list[float]:
-    """One image's votes in emolens order (FER+ classes, unknown, not_face)."""
-    names = (*FERPLUS_CLASSES, "unknown", "not_face")
-    return [float(votes.get(n, 0)) for n in names]
 
 
 def test_majority_and_distribution_follow_the_ferplus_protocol() -> None:

@@ -53,14 +53,26 @@ def data_info(
 def data_report(
     path: Annotated[Path | None, typer.Argument(help="Dataset folder or CSV [default: $EMOLENS_DATA].")] = None,
     out: Annotated[Path, typer.Option(help="Folder for report.md, summary.json and figures.")] = Path("data-report"),
+    votes: Annotated[
+        Path | None,
+        typer.Option(
+            help="FER+ votes file: report how far the crowd agrees with each class's labels "
+            "[default: ferplus/votes.csv beside the data folder, or fer2013new.csv beside a CSV, where there].",
+        ),
+    ] = None,
 ) -> None:
-    """Class balance, sample grids, duplicates, blank images and blur per split."""
+    """Class balance, sample grids, duplicates, blank images, blur per split and agreement with FER+ votes."""
     require_extra("emolens data report", "matplotlib")
+    from emolens.data.ferplus import default_votes_path
     from emolens.data.report import build_report
+    from emolens.labels import FER_CLASSES
 
     dataset = _load(path)
+    if votes is None and set(dataset.classes) <= set(FER_CLASSES):
+        found = default_votes_path(Path(dataset.root))
+        votes = found if found.is_file() else None
     with err_console.status("analysing duplicates, blank images and blur"):
-        report = build_report(dataset, out)
+        report = build_report(dataset, out, votes=votes)
     console.print(
         Text.assemble(
             (f"{len(dataset):,} faces", "bold"),
@@ -73,6 +85,13 @@ def data_report(
                 f"the {split} split is blurred (Gaussian sigma about {est['sigma']:.2f} px vs the sharpest split)",
                 style="yellow",
             )
+    if report.agreement:
+        split, rows = next(iter(report.agreement.items()))  # the first split present, in SPLITS order
+        name = min(rows, key=lambda c: rows[c]["favourite"])
+        console.print(
+            f"FER+ crowd: {name} is the class it reads as labelled least often "
+            f"({100 * rows[name]['favourite']:.0f} % of its {split} faces)"
+        )
     console.print(f"report: {out / 'report.md'}")
 
 

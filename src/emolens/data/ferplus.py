@@ -139,6 +139,38 @@ def vote_distribution(counts: np.ndarray, classes: tuple[str, ...] = FERPLUS_CLA
     return np.where(usable[:, None], emotions / np.maximum(total, 1e-9), 0).astype(np.float32)
 
 
+def _require_fer_classes(dataset: FaceDataset) -> None:
+    unknown = [c for c in dataset.classes if c not in FER_CLASSES]
+    if unknown:
+        raise DataError(f"{dataset.root}: FER+ votes are for FER2013 images; class {', '.join(unknown)} is not one")
+
+
+def crowd_agreement(dataset: FaceDataset, counts: np.ndarray) -> dict[str, dict[str, dict[str, float]]]:
+    """How far the crowd agrees with the dataset's own labels, per split and class: ``faces`` with usable
+    votes (:func:`vote_distribution` over the dataset's classes), the crowd's mean ``share`` of votes for
+    the face's label, and the share of faces whose ``favourite`` emotion is that label. ``counts`` are
+    :meth:`Votes.lookup` rows for ``dataset.sources``; the dataset's classes must be FER2013's or a subset."""
+    _require_fer_classes(dataset)
+    crowd = vote_distribution(counts, dataset.classes)
+    voted = crowd.sum(1) > 0
+    on_label = crowd[np.arange(len(crowd)), dataset.labels]
+    favourite = crowd.argmax(1) == dataset.labels
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for s, split in enumerate(SPLITS):
+        rows = {}
+        for k, name in enumerate(dataset.classes):
+            chosen = voted & (dataset.splits == s) & (dataset.labels == k)
+            if chosen.any():
+                rows[name] = {
+                    "faces": int(chosen.sum()),
+                    "share": float(on_label[chosen].mean()),
+                    "favourite": float(favourite[chosen].mean()),
+                }
+        if rows:
+            out[split] = rows
+    return out
+
+
 def default_votes_path(data: Path) -> Path:
     """``fer2013new.csv`` beside a FER2013 CSV, else ``ferplus/votes.csv`` beside the data folder."""
     if data.is_file() and (data.parent / "fer2013new.csv").is_file():
@@ -156,9 +188,7 @@ def apply_labels(
         return dataset
     if not 0 <= votes_weight <= 1:
         raise DataError(f"votes weight must be in [0, 1], got {votes_weight}")
-    unknown = [c for c in dataset.classes if c not in FER_CLASSES]
-    if unknown:
-        raise DataError(f"{dataset.root}: FER+ votes are for FER2013 images; class {', '.join(unknown)} is not one")
+    _require_fer_classes(dataset)
     votes_path = Path(votes) if votes is not None else default_votes_path(Path(dataset.root))
     counts = read_votes(votes_path).lookup(dataset.sources)
     if np.isnan(counts[:, 0]).all():

@@ -1,4 +1,5 @@
-"""The data report: class balance, sample grids, duplicates, blank images and blur per split.
+"""The data report: class balance, sample grids, duplicates, blank images, blur per split and, where FER+
+votes are given, how far the crowd agrees with each class's labels.
 
 ``build_report(dataset, out_dir)`` writes PNG figures, ``report.md`` and ``summary.json``.
 """
@@ -16,6 +17,7 @@ import numpy as np
 from emolens.charts.figures import new_figure, save_figure
 from emolens.data.dataset import FaceDataset
 from emolens.data.duplicates import DuplicatePair, find_duplicates
+from emolens.data.ferplus import crowd_agreement, read_votes
 from emolens.data.quality import constant_mask, estimate_blur, sharpness
 from emolens.labels import SPLITS
 
@@ -34,6 +36,8 @@ class DataReport:
     sharpness: dict[str, float]
     blur: dict[str, dict[str, float]]
     figures: list[str] = field(default_factory=list)
+    votes: str | None = None
+    agreement: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -77,6 +81,8 @@ class DataReport:
                 "measured on a sharp split says little about it. Find the sharp originals if you can.",
             ]
         lines += ["", "![sharpness](sharpness.png)", ""]
+        if self.votes is not None:
+            lines += self._agreement_markdown()
         if self.skipped:
             lines += [
                 "## Skipped while loading",
@@ -85,6 +91,32 @@ class DataReport:
                 "",
             ]
         return "\n".join(lines) + "\n"
+
+    def _agreement_markdown(self) -> list[str]:
+        lines = ["## Agreement with the crowd (FER+ votes)", "", f"Votes: `{self.votes}`.", ""]
+        if not self.agreement:
+            return [*lines, "None of the faces has votes there.", ""]
+        splits = list(self.agreement)
+        lines += [
+            "Each cell: the crowd's mean share of votes for the face's label, how often the crowd's favourite "
+            "emotion is that label, and the faces with usable votes. A class the crowd rarely reads as labelled "
+            "has labels that a second reader would often change, in every split alike; down-weighting the faces "
+            "the crowd disagrees with would take most of such a class out of training.",
+            "",
+            "| class | " + " | ".join(splits) + " |",
+            "|---" * (len(splits) + 1) + "|",
+        ]
+        for name in self.classes:
+            cells = [self.agreement[split].get(name) for split in splits]
+            lines.append(
+                f"| {name} | "
+                + " | ".join(
+                    "-" if c is None else f"{100 * c['share']:.0f} % / {100 * c['favourite']:.0f} % ({c['faces']:,})"
+                    for c in cells
+                )
+                + " |"
+            )
+        return [*lines, "", "![crowd agreement](crowd_agreement.png)", ""]
 
 
 def _split_name(dataset: FaceDataset, index: int) -> str:
@@ -170,8 +202,28 @@ def _plot_sharpness(dataset: FaceDataset, values: np.ndarray, path: Path) -> Pat
     return save_figure(fig, path)
 
 
-def build_report(dataset: FaceDataset, out_dir: str | Path, samples_per_split: int = 8, seed: int = 0) -> DataReport:
-    """Analyse ``dataset`` and write figures, ``report.md`` and ``summary.json`` to ``out_dir``."""
+def _plot_agreement(classes: tuple[str, ...], agreement: dict[str, dict[str, dict[str, float]]], path: Path) -> Path:
+    fig, ax = new_figure(size=(7, 3.6))
+    width = 0.8 / len(agreement)
+    for i, (split, rows) in enumerate(agreement.items()):
+        values = [100 * rows[c]["favourite"] if c in rows else 0.0 for c in classes]
+        ax.bar(np.arange(len(classes)) + (i - (len(agreement) - 1) / 2) * width, values, width, label=split)
+    ax.set_xticks(np.arange(len(classes)), classes, rotation=45)
+    ax.set(ylabel="% of the class's faces", ylim=(0, 100), title="faces whose crowd favourite is their label")
+    ax.legend()
+    return save_figure(fig, path)
+
+
+def build_report(
+    dataset: FaceDataset,
+    out_dir: str | Path,
+    samples_per_split: int = 8,
+    seed: int = 0,
+    votes: str | Path | None = None,
+) -> DataReport:
+    """Analyse ``dataset`` and write figures, ``report.md`` and ``summary.json`` to ``out_dir``; with a FER+
+    ``votes`` file, also the crowd's agreement with each class's labels
+    (:func:`~emolens.data.ferplus.crowd_agreement`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -200,6 +252,12 @@ def build_report(dataset: FaceDataset, out_dir: str | Path, samples_per_split: i
             est = estimate_blur(dataset.images[dataset.splits == s], reference)
             blur[SPLITS[s]] = {"sigma": est.sigma, "blurred": est.blurred, "spectrum_error": est.spectrum_error}
     figures.append(_plot_sharpness(dataset, values, out / "sharpness.png"))
+    agreement = {}
+    if votes is not None:
+        counts_per_face = read_votes(votes).lookup(dataset.sources)
+        if not np.isnan(counts_per_face[:, 0]).all():
+            agreement = crowd_agreement(dataset, counts_per_face)
+            figures.append(_plot_agreement(dataset.classes, agreement, out / "crowd_agreement.png"))
     report = DataReport(
         root=dataset.root,
         classes=dataset.classes,
@@ -211,6 +269,8 @@ def build_report(dataset: FaceDataset, out_dir: str | Path, samples_per_split: i
         sharpness=per_split,
         blur=blur,
         figures=[p.name for p in figures],
+        votes=None if votes is None else str(votes),
+        agreement=agreement,
     )
     (out / "report.md").write_text(report.to_markdown())
     (out / "summary.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
