@@ -100,6 +100,10 @@ def test_data_report_finds_the_ferplus_votes_beside_the_data(fer_subset: Path, t
     assert "FER+ crowd:" in result.stdout and "is the class it reads as labelled least often" in result.stdout
     text = (tmp_path / "report" / "report.md").read_text()
     assert "## Agreement with the crowd (FER+ votes)" in text and "| fear | " in text
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    bad = runner.invoke(app, ["data", "report", str(fer_subset), "--votes", str(tmp_path / "other.csv")])
+    assert bad.exit_code != 0 and "other.csv: not a FER+ votes file" in bad.output
+    assert "Traceback" not in bad.output
 
 
 def test_models_bundled_lists_every_shipped_model_with_its_measured_accuracy() -> None:

@@ -224,6 +224,11 @@ def build_report(
     """Analyse ``dataset`` and write figures, ``report.md`` and ``summary.json`` to ``out_dir``; with a FER+
     ``votes`` file, also the crowd's agreement with each class's labels
     (:func:`~emolens.data.ferplus.crowd_agreement`)."""
+    agreement = {}  # first, so that a bad votes file fails before the long analyses
+    if votes is not None:
+        votes_per_face = read_votes(votes).lookup(dataset.sources)
+        if not np.isnan(votes_per_face[:, 0]).all():
+            agreement = crowd_agreement(dataset, votes_per_face)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -252,12 +257,8 @@ def build_report(
             est = estimate_blur(dataset.images[dataset.splits == s], reference)
             blur[SPLITS[s]] = {"sigma": est.sigma, "blurred": est.blurred, "spectrum_error": est.spectrum_error}
     figures.append(_plot_sharpness(dataset, values, out / "sharpness.png"))
-    agreement = {}
-    if votes is not None:
-        counts_per_face = read_votes(votes).lookup(dataset.sources)
-        if not np.isnan(counts_per_face[:, 0]).all():
-            agreement = crowd_agreement(dataset, counts_per_face)
-            figures.append(_plot_agreement(dataset.classes, agreement, out / "crowd_agreement.png"))
+    if agreement:
+        figures.append(_plot_agreement(dataset.classes, agreement, out / "crowd_agreement.png"))
     report = DataReport(
         root=dataset.root,
         classes=dataset.classes,
