@@ -17,7 +17,7 @@ from emolens.data import load_dataset
 from emolens.errors import ConfigError, ModelFileError
 from emolens.export import PRIOR_TAUS, export_checkpoint
 from emolens.models.layers import InputRangeAdapter
-from emolens.reports.model_card import _cost_line, write_model_card
+from emolens.reports.model_card import _cost_line, run_chain, write_model_card
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.training import TrainConfig, Trainer, load_model, train
 from emolens.training.augment import AugmentConfig
@@ -133,6 +133,27 @@ def exported(trained, fer_full, tmp_path_factory: pytest.TempPathFactory):
     """The trained model exported once in fp32 (no detector crops: no test reads them)."""
     out = tmp_path_factory.mktemp("export") / "m.onnx"
     return export_checkpoint(trained.best_checkpoint, out, data=fer_full.root, tta=False, detector_crops=False)
+
+
+def test_the_card_chain_lists_every_run_behind_the_weights_once(tmp_path: Path) -> None:
+    """A distilled run's card replays its init's runs and its teachers' runs, each once, before it."""
+
+    def run(name: str, init: str | None = None, teachers: tuple[str, ...] = ()) -> str:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"run_dir": str(folder), "init": init, "teachers": teachers}))
+        return str(folder / "best.pt")
+
+    base = run("base")
+    cont = run("cont", init=base)
+    kd = run("kd", init=cont, teachers=(cont, base))
+    wide = run("wide")
+    unknown = str(tmp_path / "elsewhere" / "weights.pt")  # no run folder: nothing to replay
+    run("mkd", init=kd, teachers=(wide, kd, unknown))
+    names = [folder.name for folder, _, _ in run_chain(tmp_path / "mkd")]
+    assert names == ["base", "cont", "kd", "wide", "mkd"]
+    run("self", teachers=(str(tmp_path / "self" / "best.pt"),))
+    assert [folder.name for folder, _, _ in run_chain(tmp_path / "self")] == ["self"]
 
 
 def test_onnx_matches_pytorch_on_real_faces_and_carries_its_metadata(trained, exported, fer_full) -> None:
