@@ -48,19 +48,25 @@ def _read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def run_chain(run_dir: Path, _seen: frozenset[Path] = frozenset()) -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
+def run_chain(run_dir: Path) -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
     """(run folder, config, summary) of a training run, preceded by those of the runs whose checkpoints it
     started from (``--init path/best.pt``) and learnt from (``--teacher path/best.pt``), each once, and so
     on back to the first runs: every command that made the weights, in an order that can be replayed."""
-    config, summary = (_read_json(run_dir / name) for name in ("config.json", "summary.json"))
-    seen = _seen | {run_dir.resolve()}
     chain: list[tuple[Path, dict[str, Any], dict[str, Any]]] = []
-    for source in (config.get("init"), *config.get("teachers", ())):
-        parent = Path(str(source or "")).parent
-        if str(source or "").endswith(".pt") and (parent / "config.json").exists() and parent.resolve() not in seen:
-            done = {folder.resolve() for folder, _, _ in chain}
-            chain += [link for link in run_chain(parent, seen) if link[0].resolve() not in done]
-    return [*chain, (run_dir, config, summary)]
+    visited: set[Path] = set()
+
+    def visit(folder: Path) -> None:
+        visited.add(folder.resolve())
+        config, summary = (_read_json(folder / name) for name in ("config.json", "summary.json"))
+        for source in (config.get("init"), *config.get("teachers", ())):
+            checkpoint = Path(str(source or ""))
+            parent = checkpoint.parent
+            if checkpoint.suffix == ".pt" and (parent / "config.json").exists() and parent.resolve() not in visited:
+                visit(parent)
+        chain.append((folder, config, summary))
+
+    visit(run_dir)
+    return chain
 
 
 def _cost_line(summary: dict[str, Any], prefix: str) -> str:
