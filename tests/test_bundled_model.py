@@ -22,7 +22,7 @@ from emolens.models.layers import InputRangeAdapter
 from emolens.runtime.bundled import bundled_names, bundled_path
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.training.checkpoint import load_model
-from emolens.training.trainer import normalize
+from emolens.training.trainer import network_input
 
 
 @functools.cache
@@ -43,9 +43,8 @@ def test_bundled_int8_model_agrees_with_its_fp32_checkpoint(fer_root: Path, name
     meta = onnx_model.metadata
     assert list(state["classes"]) == list(meta.classes)
     with torch.no_grad():
-        x = torch.from_numpy(images[:, None] / 255.0).float()
         adapter = InputRangeAdapter.from_grey(meta.input_range, meta.mean, meta.std)
-        fp32 = (network(adapter(normalize(x, meta.mean, meta.std))).numpy() + shift).argmax(1)
+        fp32 = (network(adapter(network_input(images, meta.mean, meta.std))).numpy() + shift).argmax(1)
     int8 = onnx_model.logits(images).argmax(1)
     assert (int8 == fp32).mean() > 0.9
     fp32_acc, int8_acc = (fp32 == labels).mean(), (int8 == labels).mean()

@@ -38,6 +38,7 @@ def emolens_without_extras(*args: str, cwd: Path) -> subprocess.CompletedProcess
     [
         (["serve"], "serve"),
         (["models", "list"], "train"),
+        (["models", "slim", "best.pt", "--out", "slim.pt"], "train"),
         (["train", "--epochs", "1"], "train"),
         (["export", "best.pt"], "train"),
         (["batch", str(EXAMPLE), "--out", "results", "--engine", "ray"], "scale"),

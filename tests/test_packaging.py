@@ -80,6 +80,14 @@ def test_the_wheel_carries_the_onnx_models_but_not_the_training_checkpoints(tmp_
     assert bundled.bundled_names(".pt")  # the repository keeps them for `train --init`
 
 
+def test_every_committed_weights_file_stays_under_20_mb() -> None:
+    """The repository's limit per weights file (a resnet-m checkpoint in fp32 is 25 MB: `emolens models slim`)."""
+    files = sorted(bundled.WEIGHTS_DIR.glob("*.onnx")) + sorted(bundled.WEIGHTS_DIR.glob("*.pt"))
+    assert files
+    too_big = {f.name: f.stat().st_size for f in files if f.stat().st_size > 20e6}
+    assert not too_big, too_big
+
+
 def test_a_wheel_install_says_in_one_line_where_the_training_checkpoints_are(monkeypatch, tmp_path: Path) -> None:
     assert bundled.bundled_path("default", ".pt").is_file()  # in the repository
     (tmp_path / "default.onnx").write_bytes(b"")

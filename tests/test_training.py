@@ -19,10 +19,11 @@ from emolens.export import PRIOR_TAUS, export_checkpoint
 from emolens.models.layers import InputRangeAdapter
 from emolens.reports.model_card import _cost_line, run_chain, write_model_card
 from emolens.runtime.classifier import EmotionClassifier
-from emolens.training import TrainConfig, Trainer, load_model, train
+from emolens.training import TrainConfig, Trainer, load_model, slim_checkpoint, train
 from emolens.training.augment import AugmentConfig
+from emolens.training.checkpoint import RESUME_KEYS, read_checkpoint
 from emolens.training.init import head_keys, load_with_head
-from emolens.training.trainer import normalize
+from emolens.training.trainer import network_input
 
 QUIET = Console(file=open("/dev/null", "w"))  # noqa: PTH123, SIM115
 #: So few faces need lighter augmentation than the full set's default to learn in a few epochs.
@@ -168,7 +169,7 @@ def test_onnx_matches_pytorch_on_real_faces_and_carries_its_metadata(trained, ex
     adapter = InputRangeAdapter.from_grey(meta.input_range, meta.mean, meta.std)
     assert 50 < meta.input_range["low"] < 128 < meta.input_range["high"] < 210 and meta.input_range["min_std"] > 10
     with torch.no_grad():
-        x = (torch.from_numpy(faces).float().div(255).unsqueeze(1) - meta.mean) / meta.std
+        x = network_input(faces, meta.mean, meta.std)
         expected = network(adapter(x)).numpy()
     got = EmotionClassifier(result.path).logits(faces)
     assert np.abs(got - expected).max() < 1e-3
@@ -298,7 +299,7 @@ def test_a_student_learns_from_a_teacher_checkpoint(trained, fer_full, fer_subse
     assert state["config"]["teachers"] == [str(trained.best_checkpoint)]
     teacher, _ = load_model(trained.best_checkpoint)
     val = fer_full.split("val")
-    x = normalize(torch.from_numpy(val.images).float().div(255).unsqueeze(1), 0.5, 0.25)
+    x = network_input(val.images, 0.5, 0.25)
     with torch.no_grad():
         taught, own = teacher(x).argmax(1).numpy(), student(x).argmax(1).numpy()
     commonest = np.bincount(taught).max() / len(taught)
@@ -312,6 +313,50 @@ def test_a_student_learns_from_a_teacher_checkpoint(trained, fer_full, fer_subse
             dataset=subset,
             console=QUIET,
         )
+
+
+def test_a_slim_checkpoint_is_half_the_bytes_and_answers_as_the_full_one(trained, fer_full, tmp_path: Path) -> None:
+    val = fer_full.split("val")
+    x = network_input(val.images, 0.5, 0.25)
+    slim = slim_checkpoint(trained.best_checkpoint, tmp_path / "slim.pt")
+    assert slim.stat().st_size < 0.55 * trained.best_checkpoint.stat().st_size
+    full, _ = load_model(trained.best_checkpoint)
+    half, state = load_model(slim)
+    assert not set(RESUME_KEYS) & state.keys() and state["model_config"]["name"] == "resnet-s"
+    with torch.no_grad():
+        agreement = (full(x).argmax(1) == half(x).argmax(1)).float().mean().item()
+    assert agreement > 0.99, agreement
+
+
+def test_models_slim_command_writes_the_file_and_names_a_missing_one(trained, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from emolens.cli import app
+
+    out = tmp_path / "weights" / "mine.pt"
+    result = CliRunner().invoke(app, ["models", "slim", str(trained.best_checkpoint), "--out", str(out)])
+    assert result.exit_code == 0 and f"wrote {out}" in result.output, result.output
+    assert load_model(out)[1]["classes"] == load_model(trained.best_checkpoint)[1]["classes"]
+    missing = CliRunner().invoke(app, ["models", "slim", str(tmp_path / "gone.pt"), "--out", str(out)])
+    assert missing.exit_code == 2 and "gone.pt: no such checkpoint" in missing.output, missing.output
+
+
+def test_a_slim_last_checkpoint_keeps_the_ema_weights_its_run_scored(fer_full, tmp_path: Path) -> None:
+    config = TrainConfig(
+        run_dir=str(tmp_path / "ema"), model="resnet-s24", epochs=1, max_train=1024, batch_size=64, seed=3,
+        ema_decay=0.9, precision="fp32", augment=LIGHT,
+    )  # fmt: skip
+    run = train(config, dataset=fer_full, console=QUIET)
+    last = read_checkpoint(run.run_dir / "last.pt")
+    network, state = load_model(slim_checkpoint(run.run_dir / "last.pt", tmp_path / "last.pt", half=False))
+    kept = state["model"]
+    assert all(torch.equal(kept[k], last["ema"][f"module.{k}"]) for k in kept)
+    assert not all(torch.equal(kept[k], last["model"][k]) for k in kept)  # the raw weights differ
+    val = fer_full.split("val")
+    x = network_input(val.images, 0.5, 0.25)
+    with torch.no_grad():
+        accuracy = (network(x).argmax(1).numpy() == val.labels).mean()
+    assert accuracy == pytest.approx(run.history[-1]["val_acc"], abs=1e-3)
 
 
 def test_mirrored_teachers_give_a_face_and_its_mirror_the_same_target(trained, fer_full, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from emolens.runtime.classifier import EmotionClassifier
 from emolens.runtime.metadata import METADATA_KEY, ModelMetadata
 from emolens.training.checkpoint import load_model
 from emolens.training.config import CALIBRATION_SIZE
-from emolens.training.trainer import normalize
+from emolens.training.trainer import network_input
 
 OPSET = 18
 QUANTIZE_MODES = ("none", "int8")
@@ -86,7 +86,7 @@ def inference_graph(network: torch.nn.Module, adapter: InputRangeAdapter | None 
 def fit_input_range(dataset: FaceDataset, mean: float, std: float, count: int = 8192) -> InputRangeAdapter:
     """The input-range adapter for training faces as the network saw them in training (normalised)."""
     faces = calibration_faces(dataset, count)
-    x = normalize(torch.from_numpy(faces).float().div(255).unsqueeze(1), mean, std)
+    x = network_input(faces, mean, std)
     return InputRangeAdapter.fit(x)
 
 
@@ -170,7 +170,7 @@ def correct_priors(
     val = dataset.split("val")
     log_prior = class_log_prior(dataset)
     if tau == "auto":
-        x = normalize(torch.from_numpy(val.images).float().div(255).unsqueeze(1), mean, std)
+        x = network_input(val.images, mean, std)
         with torch.no_grad():
             logits = torch.cat([model(x[i : i + 512]) for i in range(0, len(x), 512)]).numpy()
         labels = val.labels.astype(np.int64)

@@ -1,7 +1,8 @@
-"""CLI commands: ``emolens models list|bundled|info``. Heavy imports stay inside the commands."""
+"""CLI commands: ``emolens models list|bundled|info|slim``. Heavy imports stay inside the commands."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -77,6 +78,25 @@ def models_info(model: Annotated[str | None, typer.Argument(help="Bundled model 
     classifier = EmotionClassifier(model)
     console.print_json(classifier.metadata.to_json())
     console.print(f"file: {classifier.path}   bundled models: {', '.join(bundled_names())}")
+
+
+@models_app.command("slim")
+@friendly
+def models_slim(
+    checkpoint: Annotated[Path, typer.Argument(help="A .pt checkpoint from `emolens train` (best.pt or last.pt).")],
+    out: Annotated[Path, typer.Option(help="The .pt file to write.")],
+    half: Annotated[bool, typer.Option(help="Store the weights in fp16 (half the bytes).")] = True,
+) -> None:
+    """Write a checkpoint's weights without its resume state, in fp16: how the bundled .pt files that
+    `train --init` and `--teacher` read are kept small (needs the train extra)."""
+    require_extra("emolens models slim", "torch")
+    from emolens.training import slim_checkpoint
+
+    written = slim_checkpoint(checkpoint, out, half=half)
+    console.print(
+        f"wrote {written} ({written.stat().st_size / 1e6:.2f} MB; {checkpoint} is {checkpoint.stat().st_size / 1e6:.2f} MB)",
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

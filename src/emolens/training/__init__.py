@@ -13,8 +13,8 @@ from emolens.training.config import AugmentConfig, TrainConfig
 
 #: The names that need torch, and their modules (loaded on first use).
 _LAZY = {
-    "load_model": "checkpoint", "read_checkpoint": "checkpoint", "Trainer": "trainer", "TrainResult": "trainer",
-    "train": "trainer",
+    "load_model": "checkpoint", "read_checkpoint": "checkpoint", "slim_checkpoint": "checkpoint", "Trainer": "trainer",
+    "TrainResult": "trainer", "train": "trainer",
 }  # fmt: skip
 
 
@@ -24,4 +24,13 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"emolens.training.{_LAZY[name]}"), name)
 
 
-__all__ = ["AugmentConfig", "TrainConfig", "TrainResult", "Trainer", "load_model", "read_checkpoint", "train"]
+__all__ = [
+    "AugmentConfig",
+    "TrainConfig",
+    "TrainResult",
+    "Trainer",
+    "load_model",
+    "read_checkpoint",
+    "slim_checkpoint",
+    "train",
+]

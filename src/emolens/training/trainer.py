@@ -89,6 +89,11 @@ def normalize(x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     return (x - mean) / std
 
 
+def network_input(faces: np.ndarray, mean: float, std: float) -> torch.Tensor:
+    """Grey uint8 faces (N, H, W) as a network takes them: float (N, 1, H, W), scaled by ``mean`` and ``std``."""
+    return normalize(torch.from_numpy(faces).float().div(255).unsqueeze(1), mean, std)
+
+
 def _subsample(dataset: FaceDataset, max_train: int, seed: int) -> FaceDataset:
     """Keep a stratified ``max_train`` faces of the train split (validation and test untouched)."""
     train = np.flatnonzero(dataset.splits == SPLITS.index("train"))
