@@ -6,12 +6,15 @@
   are the detector's own conversions (timed inside the real call), ``detect`` its network, ``crop`` the
   grey, square, resized face crops, ``results`` the rest (building the result and its dictionary).
   Goal <= 10 ms median with default settings on 2 cores.
+* With ``--models``, the default settings again with other classifiers (bundled names or .onnx files,
+  e.g. a larger network that would replace ``default``), in the same run.
 * With ``--fer-python`` (a Python that has the ``fer`` package, installed apart from emolens), ``fer``'s
   ``FER().detect_emotions`` on the same photo in a subprocess, measured the same way in the same run.
 * A 1920x1080 photo with 20 real FER2013 faces against 20 calls on a one-face photo, and batched
   classification of its 20 crops against a per-face loop, both measured in the same run.
 
-    python benchmarks/bench_e2e.py [--repeats 200] [--threads 2] [--fer-python /work/fervenv/bin/python]
+    python benchmarks/bench_e2e.py [--repeats 200] [--threads 2] [--models fast runs/m/model.onnx]
+                                   [--fer-python /work/fervenv/bin/python]
 """
 
 from __future__ import annotations
@@ -153,17 +156,18 @@ def fer_times(python: str, jpeg: bytes, repeats: int) -> tuple[list[float], int]
 
 def photo_table(jpeg: bytes, args: argparse.Namespace) -> None:
     settings = [
-        (DEFAULT_DETECTOR, DEFAULT_MIN_SIDE, DEFAULT_MAX_SIDE, "default"),
-        ("yunet", DEFAULT_MIN_SIDE, DEFAULT_MAX_SIDE, "default sizes (the default detector before)"),
-        ("yunet", DEFAULT_MAX_SIDE, DEFAULT_MAX_SIDE, "fixed size (first version)"),
+        (DEFAULT_DETECTOR, DEFAULT_MIN_SIDE, DEFAULT_MAX_SIDE, None, "default"),
+        ("yunet", DEFAULT_MIN_SIDE, DEFAULT_MAX_SIDE, None, "default sizes (the default detector before)"),
+        ("yunet", DEFAULT_MAX_SIDE, DEFAULT_MAX_SIDE, None, "fixed size (first version)"),
+        *((DEFAULT_DETECTOR, DEFAULT_MIN_SIDE, DEFAULT_MAX_SIDE, m, f"default, classifier {m}") for m in args.models),
     ]
     print(
         f"# one 640x480 JPEG, one face, {args.threads} threads, {args.repeats} calls: median (min) ms; {describe_cpu()}"
     )
     print(f"| detector | detection size | total | {' | '.join(STAGES)} | faces |")
     print("|---|---|---|" + "---|" * len(STAGES) + "---|")
-    for name, min_side, max_side, what in settings:
-        rec = EmotionRecognizer(detector=name, min_side=min_side, max_side=max_side, threads=args.threads)
+    for name, min_side, max_side, model, what in settings:
+        rec = EmotionRecognizer(model, detector=name, min_side=min_side, max_side=max_side, threads=args.threads)
         totals, stages, faces = staged_calls(rec, jpeg, args.repeats)
         size = f"{max_side}" if min_side >= max_side else f"{min_side} up to {max_side}"
         cells = " | ".join(f"{statistics.median(stages[s]):.2f} ({min(stages[s]):.2f})" for s in STAGES)
@@ -201,6 +205,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--fer-python", help="A Python with the fer package (a separate venv), to compare.")
+    parser.add_argument("--models", nargs="*", default=[], help="Other classifiers to time with default settings.")
     parser.add_argument("--no-crowd", action="store_true", help="Only the one-face photo.")
     args = parser.parse_args()
     photo_table(one_face_jpeg(), args)
