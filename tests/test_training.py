@@ -30,6 +30,12 @@ QUIET = Console(file=open("/dev/null", "w"))  # noqa: PTH123, SIM115
 LIGHT = AugmentConfig(rotate=5, scale=0.05, shift=0.05, brightness=0.1, contrast=0.1, gamma=0, blur=0, noise=0, erase=0)
 
 
+def val_input(dataset, state: dict) -> torch.Tensor:
+    """All PublicTest faces as a checkpoint's network takes them, with the mean and std it carries."""
+    config = state["model_config"]
+    return network_input(dataset.split("val").images, config["mean"], config["std"])
+
+
 @pytest.fixture(scope="session")
 def fer_full(fer_root: Path):
     return load_dataset(fer_root)
@@ -299,7 +305,7 @@ def test_a_student_learns_from_a_teacher_checkpoint(trained, fer_full, fer_subse
     assert state["config"]["teachers"] == [str(trained.best_checkpoint)]
     teacher, _ = load_model(trained.best_checkpoint)
     val = fer_full.split("val")
-    x = network_input(val.images, 0.5, 0.25)
+    x = val_input(fer_full, state)
     with torch.no_grad():
         taught, own = teacher(x).argmax(1).numpy(), student(x).argmax(1).numpy()
     commonest = np.bincount(taught).max() / len(taught)
@@ -316,13 +322,12 @@ def test_a_student_learns_from_a_teacher_checkpoint(trained, fer_full, fer_subse
 
 
 def test_a_slim_checkpoint_is_half_the_bytes_and_answers_as_the_full_one(trained, fer_full, tmp_path: Path) -> None:
-    val = fer_full.split("val")
-    x = network_input(val.images, 0.5, 0.25)
     slim = slim_checkpoint(trained.best_checkpoint, tmp_path / "slim.pt")
     assert slim.stat().st_size < 0.55 * trained.best_checkpoint.stat().st_size
     full, _ = load_model(trained.best_checkpoint)
     half, state = load_model(slim)
     assert not set(RESUME_KEYS) & state.keys() and state["model_config"]["name"] == "resnet-s"
+    x = val_input(fer_full, state)
     with torch.no_grad():
         agreement = (full(x).argmax(1) == half(x).argmax(1)).float().mean().item()
     assert agreement > 0.99, agreement
@@ -352,10 +357,8 @@ def test_a_slim_last_checkpoint_keeps_the_ema_weights_its_run_scored(fer_full, t
     kept = state["model"]
     assert all(torch.equal(kept[k], last["ema"][f"module.{k}"]) for k in kept)
     assert not all(torch.equal(kept[k], last["model"][k]) for k in kept)  # the raw weights differ
-    val = fer_full.split("val")
-    x = network_input(val.images, 0.5, 0.25)
     with torch.no_grad():
-        accuracy = (network(x).argmax(1).numpy() == val.labels).mean()
+        accuracy = (network(val_input(fer_full, state)).argmax(1).numpy() == fer_full.split("val").labels).mean()
     assert accuracy == pytest.approx(run.history[-1]["val_acc"], abs=1e-3)
 
 
