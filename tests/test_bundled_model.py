@@ -17,7 +17,7 @@ import torch
 from emolens.data import load_dataset
 from emolens.data.ferplus import label_options
 from emolens.evaluation.robustness import CORRUPTIONS
-from emolens.export import class_log_prior
+from emolens.export import class_bias_vector, class_log_prior
 from emolens.models.layers import InputRangeAdapter
 from emolens.runtime.bundled import bundled_names, bundled_path
 from emolens.runtime.classifier import EmotionClassifier
@@ -28,12 +28,14 @@ from emolens.training.trainer import network_input
 @functools.cache
 def bundled(name: str, fer_root: Path) -> tuple[torch.nn.Module, dict, np.ndarray, np.ndarray, np.ndarray]:
     """The fp32 network of a bundled model, its checkpoint state, the logit shift its export folded in
-    (prior correction), and every third PublicTest face with the label the model was trained to give."""
+    (prior correction and class bias), and every third PublicTest face with the label the model was trained to give."""
     network, state = load_model(bundled_path(name, ".pt"))
     dataset = load_dataset(fer_root, **label_options(state["config"])).relabel(state["classes"])
-    tau = EmotionClassifier(bundled_path(name)).metadata.training.get("prior_correction", 0.0)
+    training = EmotionClassifier(bundled_path(name)).metadata.training
+    shift = -training.get("prior_correction", 0.0) * class_log_prior(dataset)
+    shift += class_bias_vector(state["classes"], training.get("class_bias", {}))
     val = dataset.split("val")
-    return network, state, -tau * class_log_prior(dataset), val.images[::3], val.labels[::3]
+    return network, state, shift, val.images[::3], val.labels[::3]
 
 
 @pytest.mark.parametrize("name", bundled_names())

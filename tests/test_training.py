@@ -12,12 +12,13 @@ import onnx
 import pytest
 import torch
 from rich.console import Console
+from typer.testing import CliRunner
 
 from emolens.data import load_dataset
 from emolens.errors import ConfigError, ModelFileError
-from emolens.export import PRIOR_TAUS, export_checkpoint
+from emolens.export import CALIBRATION_METHODS, PRIOR_TAUS, export_checkpoint
 from emolens.models.layers import InputRangeAdapter
-from emolens.reports.model_card import _cost_line, run_chain, write_model_card
+from emolens.reports.model_card import _cost_line, _export_options, run_chain, write_model_card
 from emolens.runtime.classifier import EmotionClassifier
 from emolens.training import TrainConfig, Trainer, load_model, slim_checkpoint, train
 from emolens.training.augment import AugmentConfig
@@ -182,14 +183,16 @@ def test_onnx_matches_pytorch_on_real_faces_and_carries_its_metadata(trained, ex
     assert meta.metrics["val"]["accuracy"] == pytest.approx(result.reports[0].accuracy)
 
 
-def test_int8_export_agrees_with_fp32(trained, exported, fer_full, tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", list(CALIBRATION_METHODS))
+def test_int8_export_agrees_with_fp32(trained, exported, fer_full, tmp_path: Path, method: str) -> None:
     fp32 = exported
     int8 = export_checkpoint(
         trained.best_checkpoint,
         tmp_path / "q.onnx",
         data=fer_full.root,
         quantize="int8",
-        calibration_size=256,
+        calibration_size=250,  # a stratified sample of 250 is not a whole number of 64-face batches
+        calibration_method=method,
         tta=False,
         detector_crops=False,
     )
@@ -198,8 +201,15 @@ def test_int8_export_agrees_with_fp32(trained, exported, fer_full, tmp_path: Pat
         EmotionClassifier(fp32.path).logits(faces).argmax(1) == EmotionClassifier(int8.path).logits(faces).argmax(1)
     ).mean()
     assert agree > 0.9
-    assert int8.metadata.precision == "int8" and int8.metadata.training["calibration_faces"] == 256
+    assert int8.metadata.precision == "int8" and int8.metadata.training["calibration_faces"] == 250
+    assert int8.metadata.training["calibration_method"] == method
     assert int8.path.stat().st_size < fp32.path.stat().st_size
+
+
+def test_an_unknown_calibration_method_is_refused_before_any_work(trained, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="calibration_method must be one of minmax, percentile, entropy, got 'kl'"):
+        export_checkpoint(trained.best_checkpoint, tmp_path / "q.onnx", quantize="int8", calibration_method="kl")
+    assert not (tmp_path / "q.onnx").exists()
 
 
 def test_prior_correction_trades_accuracy_for_recall_of_rare_classes(trained, exported, fer_full, tmp_path) -> None:
@@ -220,6 +230,51 @@ def test_prior_correction_trades_accuracy_for_recall_of_rare_classes(trained, ex
     assert auto.metadata.metrics["val"]["accuracy"] >= exported.metadata.metrics["val"]["accuracy"] - 0.011
     with pytest.raises(ConfigError, match="prior_correction"):
         export_checkpoint(trained.best_checkpoint, tmp_path / "x.onnx", data=fer_full.root, prior_correction=-1)
+
+
+def test_a_class_bias_is_added_to_that_class_s_logit(trained, exported, fer_full, tmp_path: Path) -> None:
+    val = fer_full.split("val")
+    fear = fer_full.classes.index("fear")
+    plain = EmotionClassifier(exported.path).logits(val.images)
+    biased = export_checkpoint(
+        trained.best_checkpoint, tmp_path / "b.onnx", data=fer_full.root, tta=False, detector_crops=False,
+        class_bias={"fear": 0.5},
+    )  # fmt: skip
+    logits = EmotionClassifier(biased.path).logits(val.images)
+    expected = plain.copy()
+    expected[:, fear] += 0.5
+    assert np.abs(logits - expected).max() < 1e-3
+    assert (logits.argmax(1) == fear).sum() > (plain.argmax(1) == fear).sum()
+    assert biased.metadata.training["class_bias"] == {"fear": 0.5}
+    with pytest.raises(ConfigError, match=r"class_bias names contempt, not among this model's classes \(angry"):
+        export_checkpoint(trained.best_checkpoint, tmp_path / "x.onnx", class_bias={"contempt": 1.0})
+
+
+def test_the_card_s_export_command_gives_back_the_export_s_settings(monkeypatch, exported, tmp_path: Path) -> None:
+    import emolens.export
+    from emolens.cli import app
+
+    training = {"prior_correction": 0.25, "class_bias": {"fear": 0.3, "sad": -0.1}}
+    training |= {"calibration_method": "percentile", "calibration_faces": 4096}
+    meta = replace(exported.metadata, precision="int8", training=training)
+    seen: list[dict] = []
+
+    def record(checkpoint: str, out: str, **options: object) -> object:
+        seen.append(options)
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(emolens.export, "export_checkpoint", record)
+    result = CliRunner().invoke(
+        app, ["export", "best.pt", "--out", str(tmp_path / "m.onnx"), *" ".join(_export_options(meta)).split()]
+    )
+    assert "stop here" in result.output, result.output
+    assert {k: seen[0][k] for k in ("quantize", "prior_correction", "class_bias", "calibration_method")} == {
+        "quantize": "int8", "prior_correction": 0.25, "class_bias": {"fear": 0.3, "sad": -0.1},
+        "calibration_method": "percentile",
+    }  # fmt: skip
+    assert seen[0]["calibration_size"] == 4096
+    bad = CliRunner().invoke(app, ["export", "best.pt", "--class-bias", "fear"])
+    assert bad.exit_code == 2 and "expected CLASS=AMOUNT (fear=0.3), got 'fear'" in bad.output
 
 
 def test_wrong_model_files_are_clear_errors(tmp_path: Path) -> None:
@@ -254,8 +309,6 @@ class _Payload:
 
 
 def test_a_checkpoint_carrying_a_pickle_payload_is_refused_and_nothing_in_it_runs(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from emolens.cli import app
 
     marker = tmp_path / "ran"
@@ -270,8 +323,6 @@ def test_a_checkpoint_carrying_a_pickle_payload_is_refused_and_nothing_in_it_run
 
 
 def test_export_refuses_an_empty_calibration_sample(trained, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from emolens.cli import app
 
     args = ["export", str(trained.best_checkpoint), "--out", str(tmp_path / "m.onnx"), "--quantize", "int8"]
@@ -334,8 +385,6 @@ def test_a_slim_checkpoint_is_half_the_bytes_and_answers_as_the_full_one(trained
 
 
 def test_models_slim_command_writes_the_file_and_names_a_missing_one(trained, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from emolens.cli import app
 
     out = tmp_path / "weights" / "mine.pt"
@@ -395,8 +444,6 @@ def test_impossible_augmentation_settings_are_clear_errors(setting: dict[str, fl
 
 
 def test_train_command_passes_its_augmentation_options_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     import emolens.training
     from emolens.cli import app
 

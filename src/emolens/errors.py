@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 
 class EmolensError(Exception):
     """Base class of every error emolens raises on purpose."""
@@ -25,3 +27,9 @@ class ModelFileError(EmolensError):
 
 class ConfigError(EmolensError):
     """An argument or option has an invalid value."""
+
+
+def check_choice(name: str, value: object, allowed: Collection[str]) -> None:
+    """Raise :class:`ConfigError` naming ``name`` unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")

@@ -8,11 +8,13 @@ all of it written into the file's metadata.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import logging
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from emolens import __version__
 from emolens.data import FaceDataset, load_dataset
 from emolens.data.ferplus import label_options
 from emolens.data.folders import stratified_split
-from emolens.errors import ConfigError
+from emolens.errors import ConfigError, check_choice
 from emolens.evaluation.evaluate import evaluate_classifier
 from emolens.evaluation.metrics import class_scores, confusion_matrix, fit_temperature
 from emolens.evaluation.report import EvaluationReport
@@ -40,6 +42,15 @@ from emolens.training.trainer import network_input
 
 OPSET = 18
 QUANTIZE_MODES = ("none", "int8")
+#: How int8 activation ranges are calibrated: ONNX Runtime's method and its options, by name. ``minmax``
+#: takes each tensor's extremes over the calibration faces; ``percentile`` clips the 0.0005 % of values at
+#: either end (an outlier no longer stretches the range); ``entropy`` picks the range whose quantized
+#: histogram loses the least information (KL divergence).
+CALIBRATION_METHODS: dict[str, tuple[str, dict[str, Any]]] = {
+    "minmax": ("MinMax", {}),
+    "percentile": ("Percentile", {"CalibPercentile": 99.999, "CalibTensorRangeSymmetric": False}),
+    "entropy": ("Entropy", {}),
+}
 
 
 @dataclass(frozen=True)
@@ -98,21 +109,34 @@ def calibration_faces(dataset: FaceDataset, count: int, seed: int = 0) -> np.nda
     return train.images[codes == SPLITS.index("test")]
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, faces: np.ndarray, classifier: EmotionClassifier) -> Path:
-    """Static QDQ int8 quantization (per-channel 7-bit weights), activations calibrated on ``faces``.
+def quantize_int8(
+    fp32_path: Path, out_path: Path, faces: np.ndarray, classifier: EmotionClassifier, method: str = "minmax"
+) -> Path:
+    """Static QDQ int8 quantization (per-channel 7-bit weights), activations calibrated on ``faces`` with
+    one of :data:`CALIBRATION_METHODS`.
 
     Weights use ``reduce_range`` (7 bits): on x86 CPUs without VNNI (AVX2, AVX-512F) ONNX Runtime's
     u8 x s8 kernels add pairs of products in saturating 16-bit registers, and full-range weights
     overflow them (measured on an AVX2 EPYC: resnet-s PublicTest 37.7 % instead of 55.7 %).
     """
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    check_choice("calibration_method", method, CALIBRATION_METHODS)
+    calibrate_method, options = CALIBRATION_METHODS[method]
     inputs = classifier.preprocess(faces)
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            self.batches: Iterator[np.ndarray] = iter(np.array_split(inputs, max(1, len(inputs) // 64)))
+            # batches of one size: the histogram methods stack each tensor's batches into one array
+            size = max(d for d in range(1, 65) if len(inputs) % d == 0)
+            self.batches: Iterator[np.ndarray] = iter(np.split(inputs, len(inputs) // size))
 
         def get_next(self) -> dict[str, np.ndarray] | None:
             batch = next(self.batches, None)
@@ -121,11 +145,13 @@ def quantize_int8(fp32_path: Path, out_path: Path, faces: np.ndarray, classifier
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(fp32_path), str(prepared))
-        quantize_static(
-            str(prepared), str(out_path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, reduce_range=True,
-            nodes_to_exclude=_input_statistics_nodes(onnx.load(str(prepared))),
-        )  # fmt: skip
+        with contextlib.redirect_stdout(io.StringIO()):  # the histogram methods print their progress
+            quantize_static(
+                str(prepared), str(out_path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, reduce_range=True,
+                nodes_to_exclude=_input_statistics_nodes(onnx.load(str(prepared))),
+                calibrate_method=CalibrationMethod[calibrate_method], extra_options=options,
+            )  # fmt: skip
     return out_path
 
 
@@ -182,10 +208,25 @@ def correct_priors(
         floor = scores[0][0] - PRIOR_MAX_DROP
         tau = max((c for c, (acc, _) in zip(PRIOR_TAUS, scores, strict=True) if acc >= floor),
                   key=lambda c: scores[PRIOR_TAUS.index(c)][1])  # fmt: skip
+    shift_logits(network, -float(tau) * log_prior)
+    return float(tau)
+
+
+def class_bias_vector(classes: Sequence[str], bias: Mapping[str, float]) -> np.ndarray:
+    """``bias`` (class name -> amount added to that class's logit) as one value per class, in order."""
+    unknown = sorted(set(bias) - set(classes))
+    if unknown:
+        raise ConfigError(
+            f"class_bias names {', '.join(unknown)}, not among this model's classes ({', '.join(classes)})"
+        )
+    return np.array([float(bias.get(name, 0.0)) for name in classes], np.float32)
+
+
+def shift_logits(network: torch.nn.Module, shift: np.ndarray) -> None:
+    """Add ``shift`` (one value per class) to the bias of ``network``'s last linear layer, in place."""
     head = [m for m in network.modules() if isinstance(m, torch.nn.Linear)][-1]
     with torch.no_grad():
-        head.bias -= float(tau) * torch.from_numpy(log_prior)
-    return float(tau)
+        head.bias += torch.from_numpy(shift)
 
 
 def export_checkpoint(
@@ -195,12 +236,14 @@ def export_checkpoint(
     data: str | Path | None = None,
     quantize: str = "none",
     calibration_size: int = CALIBRATION_SIZE,
+    calibration_method: str = "minmax",
     tta: bool = True,
     threads: int | None = None,
     training_info: dict[str, Any] | None = None,
     detector_crops: bool = True,
     adapt_range: bool = True,
     prior_correction: str | float = 0.0,
+    class_bias: Mapping[str, float] | None = None,
 ) -> ExportResult:
     """Export ``checkpoint`` to ``out`` and measure it; see the module docstring.
 
@@ -208,16 +251,20 @@ def export_checkpoint(
     FER+ majority labels for a ``ferplus`` model). ``detector_crops`` also measures accuracy on faces re-framed, detected and cropped by the product;
     ``adapt_range`` puts an :class:`InputRangeAdapter` fitted on the training faces into the graph;
     ``prior_correction`` (``tau``, or ``"auto"``: chosen on the validation split) folds a logit adjustment
-    into the network's last layer (:func:`correct_priors`); ``calibration_size`` is how many training faces
-    (a stratified sample) calibrate int8 activations.
+    into the network's last layer (:func:`correct_priors`), and ``class_bias`` (class name -> amount) adds
+    fixed amounts to chosen classes' logits there, after it (an operating point chosen on the validation
+    split, for example with ``benchmarks/bench_operating_point.py``); ``calibration_size`` is how many training faces
+    (a stratified sample) calibrate int8 activations, and ``calibration_method`` (one of
+    :data:`CALIBRATION_METHODS`) how.
     """
-    if quantize not in QUANTIZE_MODES:
-        raise ConfigError(f"quantize must be one of {', '.join(QUANTIZE_MODES)}, got {quantize!r}")
+    check_choice("quantize", quantize, QUANTIZE_MODES)
+    check_choice("calibration_method", calibration_method, CALIBRATION_METHODS)
     if calibration_size < 1:
         raise ConfigError(f"calibration_size must be at least 1 training face, got {calibration_size}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     network, state = load_model(checkpoint)
+    bias = class_bias_vector(state["classes"], class_bias or {})
     cfg = state["model_config"]
     dataset = load_dataset(
         data if data is not None else state["config"].get("data"), size=cfg["input_size"],
@@ -226,6 +273,7 @@ def export_checkpoint(
     adapter = fit_input_range(dataset, cfg["mean"], cfg["std"]) if adapt_range else None
     model = inference_graph(network, adapter)
     tau = correct_priors(model, network, dataset, cfg["mean"], cfg["std"], prior_correction)
+    shift_logits(network, bias)
     metadata = ModelMetadata(
         classes=tuple(state["classes"]),
         input_size=cfg["input_size"],
@@ -242,7 +290,12 @@ def export_checkpoint(
             "checkpoint_epoch": state.get("epoch"),
             "labels": label_options(state["config"])["labels"],
             "prior_correction": tau,
-            **({"calibration_faces": calibration_size} if quantize == "int8" else {}),
+            **({"class_bias": dict(class_bias)} if class_bias else {}),
+            **(
+                {"calibration_faces": calibration_size, "calibration_method": calibration_method}
+                if quantize == "int8"
+                else {}
+            ),
             **(training_info or {}),
         },
     )
@@ -251,7 +304,8 @@ def export_checkpoint(
         write_metadata(fp32, metadata)
         if quantize == "int8":
             reference = EmotionClassifier(fp32, threads=threads)
-            quantize_int8(fp32, out, calibration_faces(dataset, calibration_size), reference)
+            faces = calibration_faces(dataset, calibration_size)
+            quantize_int8(fp32, out, faces, reference, calibration_method)
         else:
             out.write_bytes(fp32.read_bytes())
     write_metadata(out, metadata)

@@ -126,6 +126,18 @@ def _strength(text: str, option: str) -> str | float:
         raise typer.BadParameter(f"expected 'auto' or a number, got {text!r}", param_hint=option) from None
 
 
+def _class_amounts(items: list[str], option: str) -> dict[str, float]:
+    """``CLASS=AMOUNT`` items (``fear=0.3``) as a mapping."""
+    amounts = {}
+    for item in items:
+        name, _, amount = item.partition("=")
+        try:
+            amounts[name.strip()] = float(amount)
+        except ValueError:
+            raise typer.BadParameter(f"expected CLASS=AMOUNT (fear=0.3), got {item!r}", param_hint=option) from None
+    return amounts
+
+
 @friendly
 def export(
     checkpoint: Annotated[Path, typer.Argument(help="A .pt checkpoint from `emolens train` (best.pt).")],
@@ -144,9 +156,23 @@ def export(
             "class on the validation split for at most 1 point of its accuracy)."
         ),
     ] = "0",
+    class_bias: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="CLASS=AMOUNT: add AMOUNT to that class's logit, folded into the last layer (an operating point "
+            "chosen on PublicTest with benchmarks/bench_operating_point.py); repeat for more classes."
+        ),
+    ] = None,
     calibration_size: Annotated[
         int, typer.Option(help="Training faces (a stratified sample) that calibrate the int8 activations.")
     ] = CALIBRATION_SIZE,
+    calibration_method: Annotated[
+        str,
+        typer.Option(
+            help="How int8 activation ranges are set: minmax (each tensor's extremes), percentile (without the "
+            "outermost 0.0005 % at each end) or entropy (the least information lost)."
+        ),
+    ] = "minmax",
     threads: ThreadsOption = None,
 ) -> None:
     """Export a checkpoint to ONNX with its metadata, calibrate it and measure it (needs the train extra)."""
@@ -161,9 +187,11 @@ def export(
             data=data,
             quantize=quantize,
             calibration_size=calibration_size,
+            calibration_method=calibration_method,
             threads=threads,
             adapt_range=adapt_range,
             prior_correction=_strength(prior_correction, "--prior-correction"),
+            class_bias=_class_amounts(class_bias or [], "--class-bias"),
         )
     _print_reports(result.reports)
     if card:

@@ -19,6 +19,7 @@ from emolens.evaluation.evaluate import evaluate_classifier
 from emolens.fields import default_of, flag_of, option_fields
 from emolens.models import model_config
 from emolens.runtime.classifier import EmotionClassifier
+from emolens.runtime.metadata import ModelMetadata
 
 
 def train_command(config: dict[str, Any]) -> str:
@@ -130,10 +131,9 @@ def write_model_card(
     val, test = reports["val"], reports["test"]
     rel = assets.name
     tau = meta.training.get("prior_correction", 0.0)
-    export_cmd = export_command or f"emolens export {checkpoint} --out {model_path.name}" + (
-        f" --quantize {meta.precision}" if meta.precision != "fp32" else ""
-    ) + (f" --prior-correction {tau}" if tau else "") + (
-        f" --calibration-size {calib}" if (calib := meta.training.get("calibration_faces")) else ""
+    bias = meta.training.get("class_bias", {})
+    export_cmd = export_command or " ".join(
+        [f"emolens export {checkpoint} --out {model_path.name}", *_export_options(meta)]
     )
     lines = [
         f"# Model card: `{model_path.name}`",
@@ -193,6 +193,15 @@ def write_model_card(
             if tau
             else []
         ),
+        *(
+            [
+                "- a fixed bias folded into the last layer: "
+                + ", ".join(f"{amount:+g} on the {name} logit" for name, amount in bias.items())
+                + " (an operating point chosen on PublicTest)"
+            ]
+            if bias
+            else []
+        ),
         f"- calibration: softmax(logits / T) with T = {meta.temperature:.3f}, fitted on PublicTest",
         "",
         "## Training",
@@ -238,3 +247,17 @@ def write_model_card(
     card = model_path.with_suffix(".md")
     card.write_text("\n".join(lines))
     return card
+
+
+def _export_options(meta: ModelMetadata) -> list[str]:
+    """The ``emolens export`` options that made a model file, read back from its metadata."""
+    training = meta.training
+    options = [f"--quantize {meta.precision}"] if meta.precision != "fp32" else []
+    if tau := training.get("prior_correction", 0.0):
+        options.append(f"--prior-correction {tau}")
+    options += [f"--class-bias {name}={amount:g}" for name, amount in training.get("class_bias", {}).items()]
+    if (method := training.get("calibration_method", "minmax")) != "minmax":
+        options.append(f"--calibration-method {method}")
+    if calib := training.get("calibration_faces"):
+        options.append(f"--calibration-size {calib}")
+    return options

@@ -11,7 +11,7 @@ from typing import Any
 
 from emolens.data.balance import BALANCE_MODES
 from emolens.data.ferplus import LABEL_SOURCES
-from emolens.errors import ConfigError
+from emolens.errors import ConfigError, check_choice
 from emolens.fields import option
 from emolens.paths import DATA_HELP
 
@@ -126,8 +126,7 @@ class TrainConfig:
             "labels": (self.labels, LABEL_SOURCES),
         }
         for name, (value, allowed) in checks.items():
-            if value not in allowed:
-                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+            check_choice(name, value, allowed)
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ConfigError("epochs and batch size must be at least 1 and the learning rate positive")
         if not 0.0 <= self.ema_decay < 1.0:
