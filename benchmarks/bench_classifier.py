@@ -9,7 +9,7 @@ seed-cnn fp32 measured in the same run. The goal for `fast` is >= 6,000 faces/s 
 the aim for `default` >= 74.5 % on PrivateTest; ``--plot`` draws PrivateTest accuracy against faces/s
 for the trained files scored on FER2013's labels, with that corner.
 
-    python benchmarks/bench_classifier.py [--models resnet-s ...] [--files runs/*/model.onnx] [--threads 2]
+    python benchmarks/bench_classifier.py [--models resnet-s ...] [--files runs/*/model.onnx "old=x.onnx"] [--threads 2]
                                           [--plot accuracy-vs-speed.png]
 """
 
@@ -108,10 +108,18 @@ def export_architecture(name: str, folder: Path, faces: np.ndarray, threads: int
     return {"fp32": fp32, "int8": int8}
 
 
+def file_label(spec: str) -> tuple[str, Path]:
+    """A ``--files`` item: ``LABEL=PATH``, or a ``PATH`` that labels itself."""
+    label, given, path = spec.rpartition("=")
+    return (label, Path(path)) if given else (f"`{spec}`", Path(spec))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=[n for n in list_models() if n != "resnet18"])
-    parser.add_argument("--files", nargs="*", type=Path, default=[], help="trained .onnx files to measure too")
+    parser.add_argument(
+        "--files", nargs="*", default=[], help="trained .onnx files to measure too, as PATH or LABEL=PATH"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--plot", type=Path, help="write PrivateTest accuracy vs faces/s of the trained files here")
@@ -124,7 +132,7 @@ def main() -> None:
             for precision, path in export_architecture(name, Path(tmp), faces, args.threads).items():
                 files.append((f"{name} {precision}", path, False))
         files += [(f"bundled `{n}`", bundled_path(n), True) for n in bundled_names()]
-        files += [(f"`{f}`", f, True) for f in args.files]
+        files += [(*file_label(spec), True) for spec in args.files]
         for label, path, trained in files:
             classifier = EmotionClassifier(path, threads=args.threads)
             scores = (accuracy(classifier, "val"), accuracy(classifier, "test")) if trained else None
